@@ -1,0 +1,1 @@
+//! Built-in native providers usable by name from `switchboard.toml`.

@@ -1,0 +1,1 @@
+//! Sandboxed WASM component providers (the `switchboard:provider` world).

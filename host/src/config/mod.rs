@@ -1,0 +1,1 @@
+//! `switchboard.toml`: routes, guest limits and grants.

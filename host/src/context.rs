@@ -1,0 +1,186 @@
+//! Per-call context: deadline, cancellation and re-entrancy depth.
+//!
+//! Every routed call carries a [`CallContext`]. Native providers read it (through
+//! [`Request::ctx`](crate::Request)) to stop early; sandboxed providers get the remaining time
+//! as their epoch deadline.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::CallError;
+
+/// A cheap, cloneable cancellation flag shared between a caller and the calls it starts.
+///
+/// ```
+/// use switchboard::{CallContext, CancelToken};
+/// let token = CancelToken::new();
+/// let ctx = CallContext::new().with_cancel(token.clone());
+/// token.cancel();
+/// assert!(ctx.is_canceled());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// A token that is not canceled.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Cancel every call holding this token. Idempotent.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    /// Whether [`cancel`](Self::cancel) was called.
+    pub fn is_canceled(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// The deadline, cancellation token and nesting depth of one call.
+///
+/// `CallContext::new()` has no deadline and no token and allocates nothing, so the common path
+/// pays only for what a caller asks for.
+#[derive(Debug, Clone, Default)]
+pub struct CallContext {
+    deadline: Option<Instant>,
+    cancel: Option<CancelToken>,
+    depth: u32,
+}
+
+impl CallContext {
+    /// A context without deadline or cancellation, at depth 0.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Set an absolute deadline. An earlier existing deadline is kept: a callee never gets
+    /// more time than its caller.
+    pub fn with_deadline(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(match self.deadline {
+            Some(existing) => existing.min(deadline),
+            None => deadline,
+        });
+        self
+    }
+
+    /// Set a deadline `timeout` from now (see [`with_deadline`](Self::with_deadline)).
+    pub fn with_timeout(self, timeout: Duration) -> Self {
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.with_deadline(deadline),
+            // A timeout too large to represent is no deadline at all.
+            None => self,
+        }
+    }
+
+    /// Attach a cancellation token.
+    pub fn with_cancel(mut self, token: CancelToken) -> Self {
+        self.cancel = Some(token);
+        self
+    }
+
+    /// The deadline, if any.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Time left before the deadline (`Some(ZERO)` once it passed), or `None` without deadline.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// The cancellation token, if any.
+    pub fn cancel_token(&self) -> Option<&CancelToken> {
+        self.cancel.as_ref()
+    }
+
+    /// Whether the call was canceled.
+    pub fn is_canceled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(CancelToken::is_canceled)
+    }
+
+    /// How many routed calls enclose this one (0 for a call made by a guest or the host).
+    pub fn depth(&self) -> u32 {
+        self.depth
+    }
+
+    /// `Err(Canceled)` or `Err(DeadlineExceeded)` if the call should not go on.
+    pub fn check(&self) -> Result<(), CallError> {
+        if self.is_canceled() {
+            return Err(CallError::Canceled);
+        }
+        if let Some(deadline) = self.deadline {
+            if Instant::now() >= deadline {
+                return Err(CallError::DeadlineExceeded);
+            }
+        }
+        Ok(())
+    }
+
+    /// The context of a call made from inside this one: same deadline and token, one deeper.
+    pub fn child(&self) -> Self {
+        CallContext {
+            deadline: self.deadline,
+            cancel: self.cancel.clone(),
+            depth: self.depth.saturating_add(1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_context_passes_check() {
+        assert_eq!(CallContext::new().check(), Ok(()));
+        assert_eq!(CallContext::new().remaining(), None);
+    }
+
+    #[test]
+    fn expired_deadline_is_reported() {
+        let ctx = CallContext::new().with_deadline(Instant::now() - Duration::from_millis(1));
+        assert_eq!(ctx.check(), Err(CallError::DeadlineExceeded));
+        assert_eq!(ctx.remaining(), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn cancel_wins_over_deadline() {
+        let token = CancelToken::new();
+        let ctx = CallContext::new()
+            .with_deadline(Instant::now() - Duration::from_millis(1))
+            .with_cancel(token.clone());
+        token.cancel();
+        assert_eq!(ctx.check(), Err(CallError::Canceled));
+    }
+
+    #[test]
+    fn deadlines_only_shrink() {
+        let soon = Instant::now() + Duration::from_secs(1);
+        let ctx = CallContext::new()
+            .with_deadline(soon)
+            .with_timeout(Duration::from_secs(3600));
+        assert_eq!(ctx.deadline(), Some(soon));
+    }
+
+    #[test]
+    fn child_inherits_and_deepens() {
+        let token = CancelToken::new();
+        let ctx = CallContext::new().with_cancel(token.clone());
+        let child = ctx.child().child();
+        assert_eq!(child.depth(), 2);
+        token.cancel();
+        assert!(child.is_canceled());
+    }
+
+    #[test]
+    fn huge_timeout_means_no_deadline() {
+        assert_eq!(
+            CallContext::new().with_timeout(Duration::MAX).deadline(),
+            None
+        );
+    }
+}

@@ -1,0 +1,23 @@
+//! Switchboard: a host-callback router for WebAssembly.
+//!
+//! A waPC guest calls `__host_call(binding, namespace, operation, payload)`; Switchboard routes the
+//! call to a [`Provider`] registered for `(namespace, operation)`: native Rust code, or a sandboxed
+//! WASM component.
+#![warn(missing_docs)]
+
+pub mod builtin;
+pub mod component;
+pub mod config;
+mod context;
+mod error;
+mod provider;
+pub mod router;
+pub mod wapc;
+
+pub use context::{CallContext, CancelToken};
+pub use error::{CallError, ProviderError, RegisterError};
+pub use provider::{provider_fn, FnProvider, IntoProvider, Provider, Request};
+pub use router::{
+    CallInfo, CallResult, Conflict, PostCall, PreCall, PreOutcome, RouteInfo, RouteKey, Router,
+    RouterBuilder,
+};

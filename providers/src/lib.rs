@@ -1,0 +1,1 @@
+//! Tarmac-compatible native providers (see issue 4).
