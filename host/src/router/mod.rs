@@ -246,18 +246,18 @@ impl Router {
                 max: self.inner.max_depth,
             });
         }
-        // Clone the route out of the snapshot so the provider runs without pinning the table.
-        let route = self
-            .inner
-            .table
-            .load()
-            .lookup(binding, namespace, operation)
-            .cloned()
-            .ok_or_else(|| CallError::NotFound {
-                binding: binding.to_string(),
-                namespace: namespace.to_string(),
-                operation: operation.to_string(),
-            })?;
+        // The guard pins this snapshot for the call without touching a shared refcount (an
+        // `Arc` clone per call would bounce one cache line between calling threads); writers
+        // never wait for it, they publish a new table.
+        let table = self.inner.table.load();
+        let route =
+            table
+                .lookup(binding, namespace, operation)
+                .ok_or_else(|| CallError::NotFound {
+                    binding: binding.to_string(),
+                    namespace: namespace.to_string(),
+                    operation: operation.to_string(),
+                })?;
 
         let payload = self.run_pre(ctx, binding, namespace, operation, &route.key, payload)?;
         let req = Request {
@@ -269,12 +269,12 @@ impl Router {
             router: self,
         };
         if self.inner.post.is_empty() {
-            return invoke(&route, &req);
+            return invoke(route, &req);
         }
 
         let started = SystemTime::now();
         let clock = Instant::now();
-        let outcome = invoke(&route, &req);
+        let outcome = invoke(route, &req);
         let duration = clock.elapsed();
         let result = CallResult {
             binding,

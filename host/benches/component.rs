@@ -1,0 +1,266 @@
+//! Component providers: the raw wasmtime typed call of the same echo (the floor), the call
+//! through the router to a warm pooled instance, a waPC guest's `__host_call` routed to the
+//! component next to the bare waPC floor (closure callback), 1 vs 2 threads, and cold start
+//! from the disk cache.
+//!
+//! Target (DESIGN.md): `component_route/guest_router_component` at most 1.5x
+//! `component_route/floor_wapc_closure` + `component_echo/raw_typed_call` of the same size.
+//!
+//! `bash scripts/build-components.sh && cargo bench -p switchboard --bench component`
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use switchboard::component::bindings::switchboard::provider::types::CallInfo;
+use switchboard::component::bindings::Provider as ProviderWorld;
+use switchboard::component::{ComponentConfig, ComponentEngine, ComponentProvider, EngineOptions};
+use switchboard::{CallContext, Router};
+use wapc::WapcHost;
+use wasmtime::component::Linker;
+use wasmtime::Store;
+use wasmtime_provider::WasmtimeEngineProviderBuilder;
+
+/// `__guest_call`: host-call `wapc/echo/echo` with the payload, answer with the host response
+/// (the same guest as benches/wapc.rs, so the floors are comparable).
+const GUEST: &str = r#"
+(module
+  (import "wapc" "__guest_request" (func $guest_request (param i32 i32)))
+  (import "wapc" "__host_call" (func $host_call (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wapc" "__host_response_len" (func $host_response_len (result i32)))
+  (import "wapc" "__host_response" (func $host_response (param i32)))
+  (import "wapc" "__guest_response" (func $guest_response (param i32 i32)))
+  (import "wapc" "__guest_error" (func $guest_error (param i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "wapc")
+  (data (i32.const 8) "echo")
+  (data (i32.const 16) "host call failed")
+  (func (export "__guest_call") (param $op_len i32) (param $msg_len i32) (result i32)
+    (call $guest_request (i32.const 1024) (i32.const 4096))
+    (if (result i32)
+      (call $host_call (i32.const 0) (i32.const 4) (i32.const 8) (i32.const 4)
+                       (i32.const 8) (i32.const 4) (i32.const 4096) (local.get $msg_len))
+      (then
+        (call $host_response (i32.const 32768))
+        (call $guest_response (i32.const 32768) (call $host_response_len))
+        (i32.const 1))
+      (else
+        (call $guest_error (i32.const 16) (i32.const 16))
+        (i32.const 0))))
+)
+"#;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn wapc_host(callback: Box<wapc::HostCallback>) -> WapcHost {
+    let engine = WasmtimeEngineProviderBuilder::new()
+        .module_bytes(GUEST.as_bytes())
+        .build()
+        .expect("wasmtime-provider engine");
+    WapcHost::new(Box::new(engine), Some(callback)).expect("wapc host")
+}
+
+/// The import-free echo component (`transform`, operation `echo`).
+fn transform_path() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../providers/components/out/transform.wasm");
+    assert!(
+        path.is_file(),
+        "{} is missing: run `bash scripts/build-components.sh` from the repository root first",
+        path.display()
+    );
+    path
+}
+
+fn raw_typed_call(c: &mut Criterion) {
+    // Same engine settings as ComponentEngine (epoch interruption on), no pool, no router.
+    let mut config = wasmtime::Config::new();
+    config.epoch_interruption(true);
+    let engine = wasmtime::Engine::new(&config).expect("engine");
+    let component =
+        wasmtime::component::Component::from_file(&engine, transform_path()).expect("compile");
+    let linker: Linker<()> = Linker::new(&engine);
+    let mut store = Store::new(&engine, ());
+    store.set_epoch_deadline(u64::MAX / 2);
+    let bindings =
+        ProviderWorld::instantiate(&mut store, &component, &linker).expect("instantiate");
+    let call = CallInfo {
+        binding: String::new(),
+        namespace: "t".into(),
+        operation: "echo".into(),
+    };
+    let mut group = c.benchmark_group("component_echo");
+    for size in [64usize, 4096] {
+        let payload = vec![7u8; size];
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_with_input(
+            BenchmarkId::new("raw_typed_call", size),
+            &payload,
+            |b, payload| {
+                b.iter(|| {
+                    let out = bindings
+                        .switchboard_provider_handler()
+                        .call_handle(&mut store, &call, black_box(payload))
+                        .expect("call")
+                        .expect("echo");
+                    black_box(out)
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+fn router_warm(c: &mut Criterion) {
+    let engine = ComponentEngine::shared().expect("engine");
+    let provider =
+        ComponentProvider::from_file(&engine, transform_path(), ComponentConfig::default())
+            .expect("load");
+    let router = Router::new();
+    router
+        .register_component("t", None, provider)
+        .expect("register");
+    let ctx = CallContext::new();
+    let mut group = c.benchmark_group("component_echo");
+    for size in [64usize, 4096] {
+        let payload = vec![7u8; size];
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_with_input(
+            BenchmarkId::new("router_warm", size),
+            &payload,
+            |b, payload| {
+                b.iter(|| {
+                    black_box(
+                        router
+                            .call(&ctx, "", "t", "echo", black_box(payload))
+                            .expect("echo"),
+                    )
+                })
+            },
+        );
+    }
+    group.finish();
+
+    // Throughput: the same number of calls per thread on 1 and 2 threads (ratio = 2 x time1 /
+    // time2 when the calls scale).
+    let mut group = c.benchmark_group("component_threads");
+    for threads in [1usize, 2] {
+        group.throughput(Throughput::Elements(threads as u64));
+        group.bench_with_input(
+            BenchmarkId::new("router_warm_64B", threads),
+            &threads,
+            |b, &threads| {
+                b.iter_custom(|iters| {
+                    let payload = vec![7u8; 64];
+                    let start = Instant::now();
+                    std::thread::scope(|scope| {
+                        for _ in 0..threads {
+                            scope.spawn(|| {
+                                for _ in 0..iters {
+                                    black_box(
+                                        router.call(&ctx, "", "t", "echo", &payload).expect("echo"),
+                                    );
+                                }
+                            });
+                        }
+                    });
+                    start.elapsed()
+                })
+            },
+        );
+        // Control: pure CPU work of similar length. If this does not scale either, the
+        // machine (not the router or the pool) is what limits the 2-thread number.
+        group.bench_with_input(
+            BenchmarkId::new("control_cpu_work", threads),
+            &threads,
+            |b, &threads| {
+                b.iter_custom(|iters| {
+                    let start = Instant::now();
+                    std::thread::scope(|scope| {
+                        for _ in 0..threads {
+                            scope.spawn(|| {
+                                for i in 0..iters {
+                                    let mut x = i;
+                                    for _ in 0..400 {
+                                        x = black_box(
+                                            x.wrapping_mul(6364136223846793005).wrapping_add(1),
+                                        );
+                                    }
+                                    black_box(x);
+                                }
+                            });
+                        }
+                    });
+                    start.elapsed()
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+fn guest_route(c: &mut Criterion) {
+    let engine = ComponentEngine::shared().expect("engine");
+    let provider =
+        ComponentProvider::from_file(&engine, transform_path(), ComponentConfig::default())
+            .expect("load");
+    // The guest calls namespace `echo`, operation `echo`: the transform component's echo.
+    let router = Router::new();
+    router
+        .register_component("echo", None, provider)
+        .expect("register");
+    let floor = wapc_host(Box::new(|_id, _binding, _ns, _op, payload| {
+        Ok::<_, BoxError>(payload.to_vec())
+    }));
+    let routed = wapc_host(router.host_callback());
+    let mut group = c.benchmark_group("component_route");
+    for size in [64usize, 4096] {
+        let payload = vec![7u8; size];
+        group.throughput(Throughput::Bytes(size as u64));
+        for (name, host) in [
+            ("floor_wapc_closure", &floor),
+            ("guest_router_component", &routed),
+        ] {
+            group.bench_with_input(BenchmarkId::new(name, size), &payload, |b, p| {
+                b.iter(|| host.call("call", black_box(p)).expect("call"))
+            });
+        }
+    }
+    group.finish();
+}
+
+fn cold_start(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine =
+        ComponentEngine::new(EngineOptions::default().with_cache_dir(dir.path())).expect("engine");
+    // Fill the cache once.
+    ComponentProvider::from_file(&engine, transform_path(), ComponentConfig::default())
+        .expect("load");
+    let ctx = CallContext::new();
+    let mut group = c.benchmark_group("component_cold_start");
+    group.measurement_time(Duration::from_secs(5));
+    group.bench_function("register_and_first_call_from_disk_cache", |b| {
+        b.iter(|| {
+            let provider =
+                ComponentProvider::from_file(&engine, transform_path(), ComponentConfig::default())
+                    .expect("load");
+            assert!(provider.loaded_from_cache());
+            let router = Router::new();
+            router
+                .register_component("t", None, provider)
+                .expect("register");
+            black_box(router.call(&ctx, "", "t", "echo", b"x").expect("echo"))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    raw_typed_call,
+    router_warm,
+    guest_route,
+    cold_start
+);
+criterion_main!(benches);

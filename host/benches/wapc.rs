@@ -1,0 +1,227 @@
+//! waPC host-call cost: the same guest round trip (guest -> `__host_call` -> echo -> guest
+//! response) with a bare closure callback (the floor), through the router (middleware off and
+//! on), on both engines, and 1 vs 2 threads through the pooled runtime.
+//!
+//! `cargo bench -p switchboard --bench wapc`
+//!
+//! The guest is inline WAT implementing the waPC guest ABI, so no fixture build is needed.
+
+use std::error::Error;
+use std::hint::black_box;
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use switchboard::wapc::{
+    EngineKind, GuestConfig, GuestModule, GuestRuntime, SwitchboardEngineProviderPre, WasmEngine,
+};
+use switchboard::{CallInfo, CallResult, PreOutcome, ProviderError, Router};
+use wapc::WapcHost;
+use wasmtime_provider::WasmtimeEngineProviderBuilder;
+
+/// `__guest_call`: host-call `wapc/echo/echo` with the payload, answer with the host response.
+const GUEST: &str = r#"
+(module
+  (import "wapc" "__guest_request" (func $guest_request (param i32 i32)))
+  (import "wapc" "__host_call" (func $host_call (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wapc" "__host_response_len" (func $host_response_len (result i32)))
+  (import "wapc" "__host_response" (func $host_response (param i32)))
+  (import "wapc" "__guest_response" (func $guest_response (param i32 i32)))
+  (import "wapc" "__guest_error" (func $guest_error (param i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "wapc")
+  (data (i32.const 8) "echo")
+  (data (i32.const 16) "host call failed")
+  (func (export "__guest_call") (param $op_len i32) (param $msg_len i32) (result i32)
+    (call $guest_request (i32.const 1024) (i32.const 4096))
+    (if (result i32)
+      (call $host_call (i32.const 0) (i32.const 4) (i32.const 8) (i32.const 4)
+                       (i32.const 8) (i32.const 4) (i32.const 4096) (local.get $msg_len))
+      (then
+        (call $host_response (i32.const 32768))
+        (call $guest_response (i32.const 32768) (call $host_response_len))
+        (i32.const 1))
+      (else
+        (call $guest_error (i32.const 16) (i32.const 16))
+        (i32.const 0))))
+)
+"#;
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+fn echo_router(middleware: bool) -> Router {
+    let router = if middleware {
+        Router::builder()
+            .pre(|_: &CallInfo<'_>, _: &[u8]| PreOutcome::Continue)
+            .post(|result: &CallResult<'_>| {
+                black_box(result);
+            })
+            .build()
+    } else {
+        Router::new()
+    };
+    router
+        .register("echo", "echo", |payload: &[u8]| {
+            Ok::<_, ProviderError>(payload.to_vec())
+        })
+        .expect("fresh route");
+    router
+}
+
+fn closure_callback() -> Box<wapc::HostCallback> {
+    Box::new(|_id, _binding, _namespace, _operation, payload| Ok::<_, BoxError>(payload.to_vec()))
+}
+
+/// A bare `WapcHost` on wasmtime-provider 2.25 (its own default engine, as users build it).
+fn provider_host(callback: Box<wapc::HostCallback>) -> WapcHost {
+    let engine = WasmtimeEngineProviderBuilder::new()
+        .module_bytes(GUEST.as_bytes())
+        .build()
+        .expect("wasmtime-provider engine");
+    WapcHost::new(Box::new(engine), Some(callback)).expect("wapc host")
+}
+
+/// A bare `WapcHost` on Switchboard's engine.
+fn switchboard_host(callback: Box<wapc::HostCallback>) -> WapcHost {
+    let engine = WasmEngine::shared().expect("engine");
+    let pre = SwitchboardEngineProviderPre::new(
+        &engine,
+        "bench",
+        GUEST.as_bytes(),
+        &GuestConfig::default(),
+    )
+    .expect("compile");
+    WapcHost::new(Box::new(pre.provider()), Some(callback)).expect("wapc host")
+}
+
+fn runtime(engine: EngineKind, pool_size: usize) -> GuestRuntime {
+    let config = GuestConfig::default()
+        .with_name("bench")
+        .with_engine(engine)
+        .with_pool_size(pool_size);
+    GuestModule::from_bytes(GUEST.as_bytes(), config)
+        .and_then(|module| module.runtime(&echo_router(false)))
+        .expect("runtime")
+}
+
+fn host_call(c: &mut Criterion) {
+    let mut group = c.benchmark_group("wapc_host_call");
+    for size in [64usize, 4096] {
+        let payload = vec![7u8; size];
+        group.throughput(Throughput::Bytes(size as u64));
+        let hosts = [
+            (
+                "floor_wasmtime_provider_closure",
+                provider_host(closure_callback()),
+            ),
+            (
+                "wasmtime_provider_router",
+                provider_host(echo_router(false).host_callback()),
+            ),
+            (
+                "wasmtime_provider_router_middleware",
+                provider_host(echo_router(true).host_callback()),
+            ),
+            (
+                "switchboard_engine_closure",
+                switchboard_host(closure_callback()),
+            ),
+            (
+                "switchboard_engine_router",
+                switchboard_host(echo_router(false).host_callback()),
+            ),
+            (
+                "switchboard_engine_router_middleware",
+                switchboard_host(echo_router(true).host_callback()),
+            ),
+        ];
+        for (name, host) in &hosts {
+            group.bench_with_input(BenchmarkId::new(*name, size), &payload, |b, p| {
+                b.iter(|| host.call("call", black_box(p)).expect("call"))
+            });
+        }
+        for (name, engine) in [
+            ("runtime_switchboard_engine", EngineKind::Switchboard),
+            ("runtime_wasmtime_provider", EngineKind::WasmtimeProvider),
+        ] {
+            let rt = runtime(engine, 1);
+            group.bench_with_input(BenchmarkId::new(name, size), &payload, |b, p| {
+                b.iter(|| rt.invoke("call", black_box(p)).expect("invoke"))
+            });
+        }
+    }
+    group.finish();
+}
+
+/// Run `per_thread(iters)` on `threads` threads after a common start; the slowest thread's time.
+fn timed_threads(
+    threads: usize,
+    iters: u64,
+    per_thread: impl Fn() -> Box<dyn FnMut()> + Sync,
+) -> Duration {
+    let barrier = Barrier::new(threads);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut call = per_thread();
+                    barrier.wait();
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        call();
+                    }
+                    start.elapsed()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("bench thread"))
+            .max()
+            .unwrap_or_default()
+    })
+}
+
+fn threads(c: &mut Criterion) {
+    let mut group = c.benchmark_group("wapc_threads_64B");
+    let payload = vec![7u8; 64];
+    for threads in [1usize, 2] {
+        // One call per thread per iteration: elements/s is the total call rate.
+        group.throughput(Throughput::Elements(threads as u64));
+        group.bench_function(
+            BenchmarkId::new("floor_wapchost_per_thread", threads),
+            |b| {
+                b.iter_custom(|iters| {
+                    timed_threads(threads, iters, || {
+                        let host = provider_host(closure_callback());
+                        let payload = payload.clone();
+                        Box::new(move || {
+                            black_box(host.call("call", &payload).expect("call"));
+                        })
+                    })
+                })
+            },
+        );
+        for (name, engine) in [
+            ("runtime_switchboard_engine", EngineKind::Switchboard),
+            ("runtime_wasmtime_provider", EngineKind::WasmtimeProvider),
+        ] {
+            let rt = runtime(engine, threads);
+            group.bench_function(BenchmarkId::new(name, threads), |b| {
+                b.iter_custom(|iters| {
+                    timed_threads(threads, iters, || {
+                        let rt = rt.clone();
+                        let payload = payload.clone();
+                        Box::new(move || {
+                            black_box(rt.invoke("call", &payload).expect("invoke"));
+                        })
+                    })
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, host_call, threads);
+criterion_main!(benches);

@@ -1,1 +1,0 @@
-//! Built-in native providers usable by name from `switchboard.toml`.

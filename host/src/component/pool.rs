@@ -1,0 +1,341 @@
+//! A bounded pool of warm instances.
+//!
+//! At most `max` instances are alive (idle or serving). A call takes an idle one, or creates
+//! one while under `max`, or waits for one to come back, bounded by the pool's wait and the
+//! call's deadline and cancellation. An instance goes back to the pool through its [`Lease`];
+//! one that must not be reused (after a trap, a deadline, a limit, or N calls) is dropped and
+//! its slot freed, even if the caller panics.
+
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use crate::CallContext;
+
+/// How long one wait lasts before cancellation is checked again.
+const CANCEL_POLL: Duration = Duration::from_millis(5);
+
+/// Why no instance could be had.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum PoolError<E> {
+    /// Every instance stayed busy for the whole wait.
+    Saturated { max: usize, waited: Duration },
+    /// The call's deadline passed while waiting.
+    DeadlineExceeded,
+    /// The call was canceled while waiting.
+    Canceled,
+    /// Creating a new instance failed.
+    Create(E),
+}
+
+struct Slots<T> {
+    idle: Vec<T>,
+    live: usize,
+    /// Callers blocked in `checkout`: without any, returning an instance skips the condvar
+    /// (a futex syscall per call otherwise).
+    waiting: usize,
+}
+
+pub(crate) struct Pool<T> {
+    slots: Mutex<Slots<T>>,
+    freed: Condvar,
+    max: usize,
+}
+
+/// Counters for tests and route listings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Instances alive (idle or serving).
+    pub live: usize,
+    /// Instances idle.
+    pub idle: usize,
+}
+
+impl<T> Pool<T> {
+    pub(crate) fn new(max: usize) -> Self {
+        Pool {
+            slots: Mutex::new(Slots {
+                idle: Vec::new(),
+                live: 0,
+                waiting: 0,
+            }),
+            freed: Condvar::new(),
+            max,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Slots<T>> {
+        // The slot counters are updated in single statements: a panic elsewhere cannot leave
+        // them half-written.
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn stats(&self) -> PoolStats {
+        let slots = self.lock();
+        PoolStats {
+            live: slots.live,
+            idle: slots.idle.len(),
+        }
+    }
+
+    /// Create instances until `min` are alive (used to pre-warm and to refill after discards).
+    pub(crate) fn top_up<E>(&self, min: usize, create: impl Fn() -> Result<T, E>) -> Result<(), E> {
+        loop {
+            {
+                let mut slots = self.lock();
+                if slots.live >= min.min(self.max) {
+                    return Ok(());
+                }
+                slots.live += 1;
+            }
+            match create() {
+                Ok(item) => self.put_back(item),
+                Err(err) => {
+                    self.release_slot();
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    /// Take an instance: idle, new, or waited for at most `wait` (and never past the call's
+    /// deadline).
+    pub(crate) fn checkout<E>(
+        &self,
+        ctx: &CallContext,
+        wait: Duration,
+        create: impl FnOnce() -> Result<T, E>,
+    ) -> Result<Lease<'_, T>, PoolError<E>> {
+        let started = Instant::now();
+        let give_up = started.checked_add(wait);
+        let mut slots = self.lock();
+        loop {
+            if let Some(item) = slots.idle.pop() {
+                return Ok(Lease::new(self, item));
+            }
+            if slots.live < self.max {
+                slots.live += 1;
+                drop(slots);
+                return match create() {
+                    Ok(item) => Ok(Lease::new(self, item)),
+                    Err(err) => {
+                        self.release_slot();
+                        Err(PoolError::Create(err))
+                    }
+                };
+            }
+            if ctx.is_canceled() {
+                return Err(PoolError::Canceled);
+            }
+            let now = Instant::now();
+            if ctx.deadline().is_some_and(|d| now >= d) {
+                return Err(PoolError::DeadlineExceeded);
+            }
+            // A wait too long to represent as an instant is unbounded (deadline still applies).
+            let remaining = match give_up {
+                Some(give_up) => give_up.checked_duration_since(now),
+                None => Some(CANCEL_POLL),
+            };
+            let Some(remaining) = remaining else {
+                return Err(PoolError::Saturated {
+                    max: self.max,
+                    waited: now.duration_since(started),
+                });
+            };
+            let mut nap = remaining.min(CANCEL_POLL);
+            if let Some(left) = ctx.remaining() {
+                nap = nap.min(left);
+            }
+            if nap.is_zero() {
+                return Err(PoolError::Saturated {
+                    max: self.max,
+                    waited: now.duration_since(started),
+                });
+            }
+            slots.waiting += 1;
+            slots = self
+                .freed
+                .wait_timeout(slots, nap)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            slots.waiting -= 1;
+        }
+    }
+
+    fn put_back(&self, item: T) {
+        let waiting = {
+            let mut slots = self.lock();
+            slots.idle.push(item);
+            slots.waiting
+        };
+        if waiting > 0 {
+            self.freed.notify_one();
+        }
+    }
+
+    fn release_slot(&self) {
+        let waiting = {
+            let mut slots = self.lock();
+            slots.live = slots.live.saturating_sub(1);
+            slots.waiting
+        };
+        if waiting > 0 {
+            self.freed.notify_one();
+        }
+    }
+}
+
+/// An instance taken from the pool. Dropping it returns the instance unless
+/// [`discard`](Lease::discard) was called (or the holder panicked).
+pub(crate) struct Lease<'a, T> {
+    pool: &'a Pool<T>,
+    item: Option<T>,
+    keep: bool,
+}
+
+impl<'a, T> Lease<'a, T> {
+    fn new(pool: &'a Pool<T>, item: T) -> Self {
+        Lease {
+            pool,
+            item: Some(item),
+            // Set to true only when a call finished cleanly: a panic in between discards.
+            keep: false,
+        }
+    }
+
+    /// The instance. Always present until drop.
+    pub(crate) fn get(&mut self) -> Option<&mut T> {
+        self.item.as_mut()
+    }
+
+    /// Return the instance to the pool when dropped.
+    pub(crate) fn keep(&mut self) {
+        self.keep = true;
+    }
+
+    /// Drop the instance instead of returning it.
+    pub(crate) fn discard(&mut self) {
+        self.keep = false;
+    }
+}
+
+impl<T> Drop for Lease<'_, T> {
+    fn drop(&mut self) {
+        match self.item.take() {
+            Some(item) if self.keep => self.pool.put_back(item),
+            // Drop the instance (and its Store) outside the pool lock.
+            _ => self.pool.release_slot(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(n: u32) -> impl FnOnce() -> Result<u32, &'static str> {
+        move || Ok(n)
+    }
+
+    #[test]
+    fn reuses_a_kept_instance() {
+        let pool = Pool::new(2);
+        let ctx = CallContext::new();
+        let mut lease = pool.checkout(&ctx, Duration::ZERO, ok(1)).unwrap();
+        lease.keep();
+        drop(lease);
+        let mut lease = pool.checkout(&ctx, Duration::ZERO, ok(2)).unwrap();
+        assert_eq!(lease.get(), Some(&mut 1));
+        drop(lease);
+        assert_eq!(pool.stats(), PoolStats { live: 0, idle: 0 });
+    }
+
+    #[test]
+    fn discarded_instance_frees_its_slot() {
+        let pool = Pool::new(1);
+        let ctx = CallContext::new();
+        let mut lease = pool.checkout(&ctx, Duration::ZERO, ok(1)).unwrap();
+        lease.discard();
+        drop(lease);
+        assert_eq!(pool.stats(), PoolStats { live: 0, idle: 0 });
+        let mut lease = pool.checkout(&ctx, Duration::ZERO, ok(7)).unwrap();
+        assert_eq!(lease.get(), Some(&mut 7));
+    }
+
+    #[test]
+    fn saturated_pool_reports_after_the_bounded_wait() {
+        let pool = Pool::new(1);
+        let ctx = CallContext::new();
+        let _busy = pool.checkout(&ctx, Duration::ZERO, ok(1)).unwrap();
+        let err = pool
+            .checkout(&ctx, Duration::from_millis(20), ok(2))
+            .err()
+            .unwrap();
+        assert!(
+            matches!(err, PoolError::Saturated { max: 1, waited } if waited >= Duration::from_millis(20))
+        );
+    }
+
+    #[test]
+    fn waiting_stops_at_the_call_deadline_and_on_cancel() {
+        let pool = Pool::new(1);
+        let _busy = pool
+            .checkout(&CallContext::new(), Duration::ZERO, ok(1))
+            .unwrap();
+        let ctx = CallContext::new().with_timeout(Duration::from_millis(10));
+        let err = pool
+            .checkout(&ctx, Duration::from_secs(60), ok(2))
+            .err()
+            .unwrap();
+        assert_eq!(err, PoolError::DeadlineExceeded);
+
+        let token = crate::CancelToken::new();
+        token.cancel();
+        let ctx = CallContext::new().with_cancel(token);
+        let err = pool
+            .checkout(&ctx, Duration::from_secs(60), ok(2))
+            .err()
+            .unwrap();
+        assert_eq!(err, PoolError::Canceled);
+    }
+
+    #[test]
+    fn a_waiter_gets_the_instance_given_back() {
+        let pool = std::sync::Arc::new(Pool::new(1));
+        let mut lease = pool
+            .checkout(&CallContext::new(), Duration::ZERO, ok(1))
+            .unwrap();
+        lease.keep();
+        let waiter = {
+            let pool = pool.clone();
+            std::thread::spawn(move || {
+                let mut lease = pool
+                    .checkout(&CallContext::new(), Duration::from_secs(30), ok(2))
+                    .unwrap();
+                *lease.get().unwrap()
+            })
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        drop(lease);
+        assert_eq!(waiter.join().unwrap(), 1);
+    }
+
+    #[test]
+    fn failed_creation_frees_the_slot() {
+        let pool: Pool<u32> = Pool::new(1);
+        let err = pool
+            .checkout(&CallContext::new(), Duration::ZERO, || Err("boom"))
+            .err()
+            .unwrap();
+        assert_eq!(err, PoolError::Create("boom"));
+        assert_eq!(pool.stats(), PoolStats { live: 0, idle: 0 });
+    }
+
+    #[test]
+    fn top_up_creates_up_to_min() {
+        let pool = Pool::new(4);
+        pool.top_up(3, || Ok::<_, ()>(0u32)).unwrap();
+        assert_eq!(pool.stats(), PoolStats { live: 3, idle: 3 });
+        pool.top_up(3, || Ok::<_, ()>(0u32)).unwrap();
+        assert_eq!(pool.stats(), PoolStats { live: 3, idle: 3 });
+    }
+}
