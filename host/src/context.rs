@@ -48,6 +48,7 @@ pub struct CallContext {
     deadline: Option<Instant>,
     cancel: Option<CancelToken>,
     depth: u32,
+    caller: Option<Arc<str>>,
 }
 
 impl CallContext {
@@ -79,6 +80,18 @@ impl CallContext {
     pub fn with_cancel(mut self, token: CancelToken) -> Self {
         self.cancel = Some(token);
         self
+    }
+
+    /// Name who is calling: the waPC guest runtime sets its guest's name for every invocation,
+    /// so providers can log and authorise per guest.
+    pub fn with_caller(mut self, caller: impl Into<Arc<str>>) -> Self {
+        self.caller = Some(caller.into());
+        self
+    }
+
+    /// The caller's name (the guest's, for calls made by a waPC guest), if known.
+    pub fn caller(&self) -> Option<&str> {
+        self.caller.as_deref()
     }
 
     /// The deadline, if any.
@@ -126,6 +139,7 @@ impl CallContext {
             deadline: self.deadline,
             cancel: self.cancel.clone(),
             depth: self.depth.saturating_add(1),
+            caller: self.caller.clone(),
         }
     }
 }
@@ -174,6 +188,13 @@ mod tests {
         assert_eq!(child.depth(), 2);
         token.cancel();
         assert!(child.is_canceled());
+    }
+
+    #[test]
+    fn caller_is_kept_for_nested_calls() {
+        let ctx = CallContext::new().with_caller("billing");
+        assert_eq!(ctx.child().caller(), Some("billing"));
+        assert_eq!(CallContext::new().caller(), None);
     }
 
     #[test]

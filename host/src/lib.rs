@@ -5,6 +5,7 @@
 //! WASM component.
 #![warn(missing_docs)]
 
+mod artifact_cache;
 pub mod builtin;
 pub mod component;
 pub mod config;

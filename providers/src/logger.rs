@@ -1,5 +1,6 @@
 //! `logger` (and the newer SDK's `logging`): a guest's log line becomes a `tracing` event at the
-//! matching level, target `switchboard::guest`, with the binding and namespace as fields.
+//! matching level, target `switchboard::guest`, with the guest (the calling waPC guest's name, `-` when unknown), binding and namespace as
+//! fields.
 //!
 //! Operations: `info`, `warn`, `error`, `debug`, `trace` (Tarmac) and `Info`, `Warn`, `Error`,
 //! `Debug`, `Trace` (the standalone SDK's `logging` capability, which Tarmac never routed).
@@ -64,22 +65,23 @@ impl Provider for Logger {
             .ok_or_else(|| ProviderError::UnknownOperation(req.operation.to_string()))?;
         let message = message_text(req.payload);
         let (binding, namespace) = (req.binding, req.namespace);
+        let guest = req.ctx.caller().unwrap_or("-");
         // `tracing` needs the level at compile time, hence one macro call per level.
         match level {
             Level::Trace => {
-                tracing::trace!(target: "switchboard::guest", binding, namespace, "{message}")
+                tracing::trace!(target: "switchboard::guest", guest, binding, namespace, "{message}")
             }
             Level::Debug => {
-                tracing::debug!(target: "switchboard::guest", binding, namespace, "{message}")
+                tracing::debug!(target: "switchboard::guest", guest, binding, namespace, "{message}")
             }
             Level::Info => {
-                tracing::info!(target: "switchboard::guest", binding, namespace, "{message}")
+                tracing::info!(target: "switchboard::guest", guest, binding, namespace, "{message}")
             }
             Level::Warn => {
-                tracing::warn!(target: "switchboard::guest", binding, namespace, "{message}")
+                tracing::warn!(target: "switchboard::guest", guest, binding, namespace, "{message}")
             }
             Level::Error => {
-                tracing::error!(target: "switchboard::guest", binding, namespace, "{message}")
+                tracing::error!(target: "switchboard::guest", guest, binding, namespace, "{message}")
             }
         }
         Ok(Vec::new())
@@ -126,12 +128,12 @@ mod tests {
         router.register_namespace("logger", Logger).unwrap();
         router.register_namespace("logging", Logger).unwrap();
         tracing::subscriber::with_default(subscriber, || {
-            let ctx = CallContext::new();
+            let ctx = CallContext::new().with_caller("orders");
             let r = router.call(&ctx, "tarmac", "logger", "warn", b"disk \xff low");
             assert_eq!(r, Ok(Vec::new()));
             let r = router.call(&ctx, "tarmac", "logging", "Error", b"boom");
             assert_eq!(r, Ok(Vec::new()));
-            let r = router.call(&ctx, "tarmac", "logger", "trace", b"");
+            let r = router.call(&CallContext::new(), "tarmac", "logger", "trace", b"");
             assert_eq!(r, Ok(Vec::new()));
         });
         let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
@@ -139,9 +141,9 @@ mod tests {
         assert_eq!(
             lines,
             [
-                " WARN switchboard::guest: disk \u{fffd} low binding=\"tarmac\" namespace=\"logger\"",
-                "ERROR switchboard::guest: boom binding=\"tarmac\" namespace=\"logging\"",
-                "TRACE switchboard::guest:  binding=\"tarmac\" namespace=\"logger\"",
+                " WARN switchboard::guest: disk \u{fffd} low guest=\"orders\" binding=\"tarmac\" namespace=\"logger\"",
+                "ERROR switchboard::guest: boom guest=\"orders\" binding=\"tarmac\" namespace=\"logging\"",
+                "TRACE switchboard::guest:  guest=\"-\" binding=\"tarmac\" namespace=\"logger\"",
             ]
         );
     }

@@ -101,6 +101,11 @@ impl Env {
             .arg(&self.config)
             .args(extra)
             .env_remove("RUST_LOG")
+            // One compile of the guest for the whole suite, kept under target/.
+            .env(
+                "SWITCHBOARD_CACHE_DIR",
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-cache"),
+            )
             .stdin(Stdio::null())
             .output()
             .expect("switchboard runs")
@@ -586,6 +591,10 @@ fn logger_levels_in_both_spellings_reach_stderr() {
             assert!(
                 line.contains(&level.to_ascii_uppercase()),
                 "level {level} in {line}"
+            );
+            assert!(
+                line.contains("guest=\"tarmac_guest\" binding=\"tarmac\""),
+                "guest and binding fields in {line}"
             );
         }
     }

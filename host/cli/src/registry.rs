@@ -15,30 +15,40 @@ use crate::args::StoreArgs;
 
 /// The built-in providers, the Tarmac suite (preset `tarmac`, providers `kvstore`, `sql`,
 /// `httpclient`, `logger`, `metrics`; the `metrics` capability writes to `metrics`) and
-/// `component = "x.wasm"` routes, compiled once and cached on disk (see [`component_cache_dir`]).
+/// `component = "x.wasm"` routes, compiled once and cached on disk (see [`cache_root`]).
 pub fn full(metrics: &Metrics) -> ProviderRegistry {
     let mut registry = ProviderRegistry::with_builtins();
     switchboard_providers::register_factories(&mut registry, metrics);
     let mut engine = EngineOptions::default();
-    if let Some(dir) = component_cache_dir() {
-        engine = engine.with_cache_dir(dir);
+    if let Some(root) = cache_root() {
+        engine = engine.with_cache_dir(root.join("components"));
     }
     register_lazy_factory(&mut registry, engine);
     registry
 }
 
-/// Where compiled components are cached: `$SWITCHBOARD_CACHE_DIR`, else
-/// `$XDG_CACHE_HOME/switchboard/components`, else `~/.cache/switchboard/components`. Python and
-/// JavaScript components take seconds to compile and milliseconds to load from there.
-fn component_cache_dir() -> Option<PathBuf> {
+/// Where compiled wasm is cached (guest modules in `modules/`, components in `components/`):
+/// `$SWITCHBOARD_CACHE_DIR`, else `$XDG_CACHE_HOME/switchboard`, else `~/.cache/switchboard`.
+/// Compiling is seconds for a guest on every `run` (and for a Python or JavaScript component);
+/// loading a cached artifact is milliseconds.
+pub fn cache_root() -> Option<PathBuf> {
     let var = |name: &str| {
         std::env::var_os(name)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
     };
     var("SWITCHBOARD_CACHE_DIR")
-        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("switchboard/components")))
-        .or_else(|| var("HOME").map(|d| d.join(".cache/switchboard/components")))
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("switchboard")))
+        .or_else(|| var("HOME").map(|d| d.join(".cache/switchboard")))
+}
+
+/// The guest settings of `config` on top of the defaults, with the module cache.
+pub fn guest_config(config: &Config, base: GuestConfig) -> GuestConfig {
+    let guest = config.guest.apply_to(base);
+    match cache_root() {
+        Some(root) => guest.with_cache_dir(root.join("modules")),
+        None => guest,
+    }
 }
 
 /// A router whose every call is counted and timed in `metrics` (`wasm_callbacks`).
@@ -96,9 +106,8 @@ pub fn apply(
     }
     let mut functions = Functions::new();
     for entry in &config.functions {
-        let mut guest_config = config
-            .guest
-            .apply_to(GuestConfig::default().with_name(entry.name.clone()));
+        let mut guest_config =
+            guest_config(config, GuestConfig::default().with_name(entry.name.clone()));
         // A function may call itself (directly or through others) up to the depth bound; each
         // level needs its own instance, or the nested call would wait for the pool until the
         // deadline. Instances are created on demand, so this costs nothing unless used.

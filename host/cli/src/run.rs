@@ -39,9 +39,8 @@ fn invoke(
 ) -> anyhow::Result<Vec<u8>> {
     let routes = crate::registry::apply(config, router, metrics)?;
     tracing::info!(routes = routes.len(), "routes registered");
-    let guest_config = config
-        .guest
-        .apply_to(GuestConfig::default().with_pool_size(1));
+    let guest_config =
+        crate::registry::guest_config(config, GuestConfig::default().with_pool_size(1));
     let module = GuestModule::from_file(&args.guest, guest_config)?;
     let runtime = module.runtime(router)?;
     Ok(runtime.invoke(&args.operation, payload)?)

@@ -48,6 +48,11 @@ fn switchboard(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut cmd = Command::new(BIN);
     cmd.args(args)
         .env_remove("RUST_LOG")
+        // Compiled guests are cached across the suite's runs, and never in the user's home.
+        .env(
+            "SWITCHBOARD_CACHE_DIR",
+            repo_root().join("target/test-cache"),
+        )
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -514,8 +519,12 @@ fn component_routes_serve_the_guest_and_compile_into_the_cache() {
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         assert_eq!(out.stdout, msgpack_str("FROM THE CLI"));
     }
-    let cached = std::fs::read_dir(&cache).map(|d| d.count()).unwrap_or(0);
-    assert!(cached >= 1, "no compiled component in {}", cache.display());
+    for kind in ["components", "modules"] {
+        let cached = std::fs::read_dir(cache.join(kind))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        assert_eq!(cached, 1, "compiled {kind} in {}", cache.display());
+    }
 
     let out = switchboard(&["routes", "--config", s(&config)], None);
     assert!(

@@ -10,9 +10,9 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::Engine;
 
 use super::bindings::Provider as ProviderWorld;
-use super::cache::DiskCache;
 use super::error::ComponentError;
 use super::state::InstanceState;
+use crate::artifact_cache::DiskCache;
 
 /// The epoch period: the precision of component deadlines and cancellation.
 pub const EPOCH_TICK: Duration = Duration::from_millis(2);

@@ -25,13 +25,13 @@ pub(crate) fn load(
 ) -> Result<Loaded, ComponentError> {
     let inner = engine.inner();
     let cached = inner.cache.as_ref().map(|cache| {
-        let path = cache.path_for(&inner.engine, bytes);
+        let path = cache.path_for::<Component>(&inner.engine, bytes);
         (cache, path)
     });
     let mut from_cache = false;
     let component = match cached
         .as_ref()
-        .and_then(|(cache, path)| cache.load(&inner.engine, path))
+        .and_then(|(cache, path)| cache.load::<Component>(&inner.engine, path))
     {
         Some(component) => {
             from_cache = true;

@@ -20,7 +20,6 @@
 //! `Failed` with its payload.
 
 pub mod bindings;
-mod cache;
 mod config;
 mod engine;
 mod error;

@@ -86,6 +86,11 @@ pub struct GuestConfig {
     pub pool_size: usize,
     /// WASI grants (only used by guests importing `wasi_snapshot_preview1`). Default: none.
     pub wasi: WasiGrants,
+    /// Directory of compiled-module artifacts, so a process that loads the same guest again
+    /// (every `switchboard run`) deserializes in milliseconds instead of compiling. Only the
+    /// Switchboard engine uses it. The directory must be writable only by the host's user:
+    /// artifacts are native code. Default: none (compile every time).
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for GuestConfig {
@@ -99,6 +104,7 @@ impl Default for GuestConfig {
             init_timeout: DEFAULT_INIT_TIMEOUT,
             pool_size: std::thread::available_parallelism().map_or(1, usize::from),
             wasi: WasiGrants::default(),
+            cache_dir: None,
         }
     }
 }
@@ -131,6 +137,12 @@ impl GuestConfig {
     /// Set the instantiation/init deadline.
     pub fn with_init_timeout(mut self, timeout: Duration) -> Self {
         self.init_timeout = timeout;
+        self
+    }
+
+    /// Cache compiled modules in `dir` (see [`GuestConfig::cache_dir`]).
+    pub fn with_cache_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
         self
     }
 

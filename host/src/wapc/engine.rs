@@ -14,6 +14,7 @@
 //!   on the next call (no instance leaks into a long-lived store).
 
 use std::error::Error as StdError;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,7 @@ use super::config::{GuestConfig, WasiGrants};
 use super::epoch::WasmEngine;
 use super::error::{Fault, TrapCause, WapcError};
 use super::{imports, scope, wasi};
+use crate::artifact_cache::DiskCache;
 use crate::CancelToken;
 
 /// Init functions, in the order they are called when exported.
@@ -192,8 +194,7 @@ impl SwitchboardEngineProviderPre {
         bytes: &[u8],
         config: &GuestConfig,
     ) -> Result<Self, WapcError> {
-        let module = Module::new(engine.wasmtime(), bytes)
-            .map_err(|e| WapcError::BadModule(format!("{e:#}")))?;
+        let module = compile(engine, bytes, config.cache_dir.as_deref())?;
         Self::from_module(engine, name, module, config)
     }
 
@@ -455,4 +456,27 @@ impl WebAssemblyEngineProvider for SwitchboardEngineProvider {
         }
         Ok(())
     }
+}
+
+/// Compile `bytes`, or deserialize them from `cache_dir` when an artifact of this engine's
+/// configuration is there (and store a fresh compile for next time).
+fn compile(
+    engine: &WasmEngine,
+    bytes: &[u8],
+    cache_dir: Option<&Path>,
+) -> Result<Module, WapcError> {
+    let compile = || {
+        Module::new(engine.wasmtime(), bytes).map_err(|e| WapcError::BadModule(format!("{e:#}")))
+    };
+    let Some(dir) = cache_dir else {
+        return compile();
+    };
+    let cache = DiskCache::new(dir);
+    let path = cache.path_for::<Module>(engine.wasmtime(), bytes);
+    if let Some(module) = cache.load::<Module>(engine.wasmtime(), &path) {
+        return Ok(module);
+    }
+    let module = compile()?;
+    cache.store(&path, &module);
+    Ok(module)
 }

@@ -36,7 +36,8 @@ pub struct GuestModule {
 
 #[derive(Debug)]
 struct ModuleInner {
-    name: String,
+    // Shared with every invocation's context (`CallContext::caller`) without a copy.
+    name: Arc<str>,
     config: GuestConfig,
     compiled: Compiled,
 }
@@ -93,7 +94,7 @@ impl GuestModule {
         };
         Ok(GuestModule {
             inner: Arc::new(ModuleInner {
-                name,
+                name: name.into(),
                 config,
                 compiled,
             }),
@@ -191,7 +192,8 @@ impl GuestRuntime {
         })?;
         let ctx = ctx
             .clone()
-            .with_timeout(self.inner.module.inner.config.invoke_timeout);
+            .with_timeout(self.inner.module.inner.config.invoke_timeout)
+            .with_caller(Arc::clone(&self.inner.module.inner.name));
         let lease = self.checkout(&ctx)?;
 
         let scope = scope::enter(ctx);
