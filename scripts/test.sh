@@ -8,6 +8,7 @@ cd "$ROOT"
 
 bash scripts/build-fixtures.sh
 bash scripts/build-components.sh
+bash scripts/build-lang-components.sh
 bash scripts/check-deps.sh
 
 # Real Redis and PostgreSQL on loopback for the provider conformance suites; stopped on exit.

@@ -14,6 +14,7 @@ mod error;
 mod provider;
 pub mod router;
 pub mod wapc;
+mod wasi_output;
 
 pub use context::{CallContext, CancelToken};
 pub use error::{CallError, ProviderError, RegisterError};

@@ -29,8 +29,8 @@ mod pool;
 mod provider;
 mod register;
 mod state;
-mod stdio;
 
+pub use crate::wasi_output::{COMPONENT_LOG_TARGET, MAX_LINE_BYTES};
 pub use config::{
     ComponentConfig, Grants, ReadOnlyDir, DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_INSTANCES,
     DEFAULT_MAX_MEMORY_BYTES, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESPONSE_BYTES,
@@ -42,7 +42,6 @@ pub use error::ComponentError;
 pub use factory::register_lazy_factory;
 pub use pool::PoolStats;
 pub use provider::ComponentProvider;
-pub use stdio::{COMPONENT_LOG_TARGET, MAX_LINE_BYTES};
 
 #[cfg(test)]
 mod tests;

@@ -6,9 +6,11 @@
 //! one that must not be reused (after a trap, a deadline, a limit, or N calls) is dropped and
 //! its slot freed, even if the caller panics.
 
+use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::wapc::pool::home_index;
 use crate::CallContext;
 
 /// How long one wait lasts before cancellation is checked again.
@@ -27,16 +29,24 @@ pub(crate) enum PoolError<E> {
     Create(E),
 }
 
-struct Slots<T> {
-    idle: Vec<T>,
-    live: usize,
-    /// Callers blocked in `checkout`: without any, returning an instance skips the condvar
-    /// (a futex syscall per call otherwise).
-    waiting: usize,
-}
+/// Idle instances returned by one thread, on cache lines of their own.
+///
+/// A thread takes from and returns to its home shard, so on the common path two calling
+/// threads touch neither the same lock nor the same instance: with one shared lock and stack,
+/// 2 threads ran no faster than 1 (the lock's line and each instance's memory bounced between
+/// cores on every call).
+#[repr(align(128))]
+struct Shard<T>(Mutex<Vec<T>>);
 
 pub(crate) struct Pool<T> {
-    slots: Mutex<Slots<T>>,
+    shards: Box<[Shard<T>]>,
+    /// Instances alive: idle, serving, or being created.
+    live: AtomicUsize,
+    /// Callers sleeping in `checkout`: without any, returning an instance skips the gate
+    /// (a futex syscall per call otherwise).
+    waiting: AtomicUsize,
+    /// Taken only on the slow path (everything busy), to sleep and to signal.
+    gate: Mutex<()>,
     freed: Condvar,
     max: usize,
 }
@@ -50,49 +60,76 @@ pub struct PoolStats {
     pub idle: usize,
 }
 
+fn lock<U>(mutex: &Mutex<U>) -> MutexGuard<'_, U> {
+    // Shards hold plain Vecs and the gate nothing: valid even if a holder panicked.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl<T> Pool<T> {
     pub(crate) fn new(max: usize) -> Self {
         Pool {
-            slots: Mutex::new(Slots {
-                idle: Vec::new(),
-                live: 0,
-                waiting: 0,
-            }),
+            shards: (0..max.max(1))
+                .map(|_| Shard(Mutex::new(Vec::new())))
+                .collect(),
+            live: AtomicUsize::new(0),
+            waiting: AtomicUsize::new(0),
+            gate: Mutex::new(()),
             freed: Condvar::new(),
             max,
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Slots<T>> {
-        // The slot counters are updated in single statements: a panic elsewhere cannot leave
-        // them half-written.
-        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
+    pub(crate) fn stats(&self) -> PoolStats {
+        PoolStats {
+            live: self.live.load(Ordering::SeqCst),
+            idle: self.shards.iter().map(|shard| lock(&shard.0).len()).sum(),
+        }
     }
 
-    pub(crate) fn stats(&self) -> PoolStats {
-        let slots = self.lock();
-        PoolStats {
-            live: slots.live,
-            idle: slots.idle.len(),
-        }
+    fn home(&self) -> usize {
+        home_index() % self.shards.len()
+    }
+
+    /// An idle instance, this thread's shard first.
+    fn take_idle(&self) -> Option<T> {
+        let home = self.home();
+        let count = self.shards.len();
+        (0..count).find_map(|i| lock(&self.shards[(home + i) % count].0).pop())
+    }
+
+    /// Count a new instance in if that stays within `limit` (and `max`).
+    fn reserve(&self, limit: usize) -> bool {
+        let limit = limit.min(self.max);
+        self.live
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |live| {
+                (live < limit).then_some(live + 1)
+            })
+            .is_ok()
     }
 
     /// Create instances until `min` are alive (used to pre-warm and to refill after discards).
     pub(crate) fn top_up<E>(&self, min: usize, create: impl Fn() -> Result<T, E>) -> Result<(), E> {
-        loop {
-            {
-                let mut slots = self.lock();
-                if slots.live >= min.min(self.max) {
-                    return Ok(());
-                }
-                slots.live += 1;
-            }
+        while self.reserve(min) {
             match create() {
                 Ok(item) => self.put_back(item),
                 Err(err) => {
                     self.release_slot();
                     return Err(err);
                 }
+            }
+        }
+        Ok(())
+    }
+
+    fn create<E>(
+        &self,
+        create: impl FnOnce() -> Result<T, E>,
+    ) -> Result<Lease<'_, T>, PoolError<E>> {
+        match create() {
+            Ok(item) => Ok(Lease::new(self, item)),
+            Err(err) => {
+                self.release_slot();
+                Err(PoolError::Create(err))
             }
         }
     }
@@ -105,82 +142,96 @@ impl<T> Pool<T> {
         wait: Duration,
         create: impl FnOnce() -> Result<T, E>,
     ) -> Result<Lease<'_, T>, PoolError<E>> {
+        if let Some(item) = self.take_idle() {
+            return Ok(Lease::new(self, item));
+        }
+        if self.reserve(self.max) {
+            return self.create(create);
+        }
         let started = Instant::now();
         let give_up = started.checked_add(wait);
-        let mut slots = self.lock();
+        let mut gate = lock(&self.gate);
         loop {
-            if let Some(item) = slots.idle.pop() {
+            // Registered as a waiter before looking again: a return after this point sees the
+            // count and signals under the gate, so no wakeup is lost.
+            self.waiting.fetch_add(1, Ordering::SeqCst);
+            if let Some(item) = self.take_idle() {
+                self.waiting.fetch_sub(1, Ordering::SeqCst);
                 return Ok(Lease::new(self, item));
             }
-            if slots.live < self.max {
-                slots.live += 1;
-                drop(slots);
-                return match create() {
-                    Ok(item) => Ok(Lease::new(self, item)),
-                    Err(err) => {
-                        self.release_slot();
-                        Err(PoolError::Create(err))
-                    }
-                };
+            if self.reserve(self.max) {
+                self.waiting.fetch_sub(1, Ordering::SeqCst);
+                drop(gate);
+                return self.create(create);
             }
-            if ctx.is_canceled() {
-                return Err(PoolError::Canceled);
-            }
-            let now = Instant::now();
-            if ctx.deadline().is_some_and(|d| now >= d) {
-                return Err(PoolError::DeadlineExceeded);
-            }
-            // A wait too long to represent as an instant is unbounded (deadline still applies).
-            let remaining = match give_up {
-                Some(give_up) => give_up.checked_duration_since(now),
-                None => Some(CANCEL_POLL),
+            let outcome = self.nap(ctx, started, give_up);
+            let nap = match outcome {
+                Ok(nap) => nap,
+                Err(err) => {
+                    self.waiting.fetch_sub(1, Ordering::SeqCst);
+                    return Err(err);
+                }
             };
-            let Some(remaining) = remaining else {
-                return Err(PoolError::Saturated {
-                    max: self.max,
-                    waited: now.duration_since(started),
-                });
-            };
-            let mut nap = remaining.min(CANCEL_POLL);
-            if let Some(left) = ctx.remaining() {
-                nap = nap.min(left);
-            }
-            if nap.is_zero() {
-                return Err(PoolError::Saturated {
-                    max: self.max,
-                    waited: now.duration_since(started),
-                });
-            }
-            slots.waiting += 1;
-            slots = self
+            gate = self
                 .freed
-                .wait_timeout(slots, nap)
+                .wait_timeout(gate, nap)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
-            slots.waiting -= 1;
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// How long to sleep before looking again, or why to stop waiting.
+    fn nap<E>(
+        &self,
+        ctx: &CallContext,
+        started: Instant,
+        give_up: Option<Instant>,
+    ) -> Result<Duration, PoolError<E>> {
+        if ctx.is_canceled() {
+            return Err(PoolError::Canceled);
+        }
+        let now = Instant::now();
+        if ctx.deadline().is_some_and(|d| now >= d) {
+            return Err(PoolError::DeadlineExceeded);
+        }
+        let saturated = || PoolError::Saturated {
+            max: self.max,
+            waited: now.duration_since(started),
+        };
+        // A wait too long to represent as an instant is unbounded (deadline still applies).
+        let remaining = match give_up {
+            Some(give_up) => give_up.checked_duration_since(now).ok_or_else(saturated)?,
+            None => CANCEL_POLL,
+        };
+        let mut nap = remaining.min(CANCEL_POLL);
+        if let Some(left) = ctx.remaining() {
+            nap = nap.min(left);
+        }
+        if nap.is_zero() {
+            return Err(saturated());
+        }
+        Ok(nap)
+    }
+
+    /// Signal one sleeping caller, if any. Taking the gate orders the signal after the
+    /// waiter's last look.
+    fn wake(&self) {
+        fence(Ordering::SeqCst);
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            let _gate = lock(&self.gate);
+            self.freed.notify_one();
         }
     }
 
     fn put_back(&self, item: T) {
-        let waiting = {
-            let mut slots = self.lock();
-            slots.idle.push(item);
-            slots.waiting
-        };
-        if waiting > 0 {
-            self.freed.notify_one();
-        }
+        lock(&self.shards[self.home()].0).push(item);
+        self.wake();
     }
 
     fn release_slot(&self) {
-        let waiting = {
-            let mut slots = self.lock();
-            slots.live = slots.live.saturating_sub(1);
-            slots.waiting
-        };
-        if waiting > 0 {
-            self.freed.notify_one();
-        }
+        self.live.fetch_sub(1, Ordering::SeqCst);
+        self.wake();
     }
 }
 

@@ -10,7 +10,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::bindings::switchboard::provider::{host, types};
 use super::config::ComponentConfig;
-use super::stdio::{ComponentOutput, COMPONENT_LOG_TARGET, MAX_LINE_BYTES};
+use crate::wasi_output::{WasiOutput, Writer, COMPONENT_LOG_TARGET, MAX_LINE_BYTES};
 use crate::{CallContext, CallError, CancelToken, Router};
 
 /// Why the host stopped a running call (returned from the epoch callback and recognised in
@@ -110,8 +110,16 @@ impl InstanceState {
     pub(crate) fn new(provider: Arc<str>, config: &ComponentConfig) -> Result<Self, String> {
         let mut builder = WasiCtxBuilder::new();
         builder
-            .stdout(ComponentOutput::new(provider.clone(), "stdout"))
-            .stderr(ComponentOutput::new(provider.clone(), "stderr"))
+            .stdout(WasiOutput::new(
+                Writer::Component,
+                provider.clone(),
+                "stdout",
+            ))
+            .stderr(WasiOutput::new(
+                Writer::Component,
+                provider.clone(),
+                "stderr",
+            ))
             .envs(&config.grants.env)
             // Explicit even where these are the defaults: no network of any kind.
             .allow_tcp(false)

@@ -28,7 +28,7 @@ mod error;
 mod imports;
 mod legacy;
 mod memory;
-mod pool;
+pub(crate) mod pool;
 mod runtime;
 mod scope;
 mod stdio;

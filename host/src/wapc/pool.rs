@@ -41,8 +41,9 @@ pub(crate) enum CheckoutError<E> {
     Create(E),
 }
 
-/// This thread's preferred shard index (before taking it modulo the shard count).
-fn home_index() -> usize {
+/// A small number naming this thread, stable for its lifetime: the home shard of the waPC pool
+/// (modulo the shard count) and the affinity key of the component pool.
+pub(crate) fn home_index() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     thread_local! {
         static HOME: usize = NEXT.fetch_add(1, Ordering::Relaxed);

@@ -36,8 +36,7 @@ pub struct GuestModule {
 
 #[derive(Debug)]
 struct ModuleInner {
-    // Shared with every invocation's context (`CallContext::caller`) without a copy.
-    name: Arc<str>,
+    name: String,
     config: GuestConfig,
     compiled: Compiled,
 }
@@ -94,7 +93,7 @@ impl GuestModule {
         };
         Ok(GuestModule {
             inner: Arc::new(ModuleInner {
-                name: name.into(),
+                name,
                 config,
                 compiled,
             }),
@@ -130,6 +129,10 @@ impl GuestModule {
 /// A pooled `WapcHost`.
 struct PooledHost {
     host: WapcHost,
+    /// The guest's name for `CallContext::caller`: one allocation per instance, so the
+    /// refcount traffic of every call stays on the thread holding the instance (a name shared
+    /// by all instances made parallel invocations fight over one cache line).
+    caller: Arc<str>,
 }
 
 // SAFETY: `WapcHost` is `!Send` only because it stores its engine as
@@ -143,9 +146,13 @@ impl PooledHost {
     fn new<E: WebAssemblyEngineProvider + Send + 'static>(
         engine: E,
         router: &Router,
+        guest: &str,
     ) -> Result<Self, wapc::errors::Error> {
         let host = WapcHost::new(Box::new(engine), Some(router.host_callback()))?;
-        Ok(PooledHost { host })
+        Ok(PooledHost {
+            host,
+            caller: Arc::from(guest),
+        })
     }
 }
 
@@ -192,11 +199,10 @@ impl GuestRuntime {
         })?;
         let ctx = ctx
             .clone()
-            .with_timeout(self.inner.module.inner.config.invoke_timeout)
-            .with_caller(Arc::clone(&self.inner.module.inner.name));
+            .with_timeout(self.inner.module.inner.config.invoke_timeout);
         let lease = self.checkout(&ctx)?;
 
-        let scope = scope::enter(ctx);
+        let scope = scope::enter(ctx.with_caller(Arc::clone(&lease.caller)));
         let result = match &self.inner.module.inner.compiled {
             Compiled::Switchboard(_) => Ok(lease.host.call(operation, payload)),
             // wasmtime-provider panics on bad guest pointers; contain it to this instance.
@@ -269,12 +275,16 @@ impl GuestRuntime {
 
     fn new_host(&self, ctx: &CallContext) -> Result<PooledHost, WapcError> {
         let router = &self.inner.router;
-        let scope = scope::enter(ctx.clone());
+        let guest = self.inner.module.name();
+        // Host calls made by the guest's init functions are this guest's calls too.
+        let scope = scope::enter(ctx.clone().with_caller(guest));
         let created = match &self.inner.module.inner.compiled {
-            Compiled::Switchboard(pre) => Ok(PooledHost::new(pre.provider(), router)),
+            Compiled::Switchboard(pre) => Ok(PooledHost::new(pre.provider(), router, guest)),
             Compiled::WasmtimeProvider(pre) => {
                 let provider = pre.provider()?;
-                catch_unwind(AssertUnwindSafe(|| PooledHost::new(provider, router)))
+                catch_unwind(AssertUnwindSafe(|| {
+                    PooledHost::new(provider, router, guest)
+                }))
             }
         };
         let outcome = scope.finish();

@@ -8,7 +8,7 @@ use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 use super::config::WasiGrants;
 use super::error::WapcError;
-use super::stdio::{GuestOutput, StdStream};
+use super::stdio;
 
 /// The import module name of WASI preview 1.
 pub(crate) const WASI_P1_MODULE: &str = "wasi_snapshot_preview1";
@@ -39,8 +39,8 @@ pub(crate) fn check_grants(grants: &WasiGrants) -> Result<(), WapcError> {
 pub(crate) fn context(guest: &Arc<str>, grants: &WasiGrants) -> Result<WasiP1Ctx, WapcError> {
     let mut builder = WasiCtxBuilder::new();
     builder
-        .stdout(GuestOutput::new(guest.clone(), StdStream::Stdout))
-        .stderr(GuestOutput::new(guest.clone(), StdStream::Stderr))
+        .stdout(stdio::output(guest.clone(), "stdout"))
+        .stderr(stdio::output(guest.clone(), "stderr"))
         .envs(&grants.env)
         .args(&grants.args);
     for dir in &grants.read_only_dirs {
