@@ -58,8 +58,24 @@ fn switchboard_bin() -> &'static Path {
             .expect("target/<profile>/deps/<test>");
         let bin = profile_dir.join(format!("switchboard{}", std::env::consts::EXE_SUFFIX));
         assert!(bin.is_file(), "{} was not built", bin.display());
+        // Compile the guest into the shared cache once, before the tests run it in parallel:
+        // on a cold cache every test would otherwise compile it at the same time. The run's
+        // outcome does not matter (no config: the guest's host calls fail), only the cache.
+        let _ = Command::new(&bin)
+            .args(["run"])
+            .arg(Fixture::TarmacGuest.require())
+            .args(["handler", "{}"])
+            .env_remove("RUST_LOG")
+            .env("SWITCHBOARD_CACHE_DIR", test_cache_dir())
+            .stdin(Stdio::null())
+            .output();
         bin
     })
+}
+
+/// Where the suite's runs cache compiled guests (under target/, never the user's home).
+fn test_cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-cache")
 }
 
 /// A config in a temp dir (its data dir `.switchboard` lands there too).
@@ -102,10 +118,7 @@ impl Env {
             .args(extra)
             .env_remove("RUST_LOG")
             // One compile of the guest for the whole suite, kept under target/.
-            .env(
-                "SWITCHBOARD_CACHE_DIR",
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-cache"),
-            )
+            .env("SWITCHBOARD_CACHE_DIR", test_cache_dir())
             .stdin(Stdio::null())
             .output()
             .expect("switchboard runs")
