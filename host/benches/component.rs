@@ -23,7 +23,7 @@ use wasmtime::Store;
 use wasmtime_provider::WasmtimeEngineProviderBuilder;
 
 /// `__guest_call`: host-call `wapc/echo/echo` with the payload, answer with the host response
-/// (the same guest as benches/wapc.rs, so the floors are comparable).
+/// (the same file as benches/wapc.rs uses, so the floors are comparable).
 const GUEST: &str = include_str!("echo_guest.wat");
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
