@@ -60,7 +60,7 @@ for name, what, target in [
     ("switchboard_engine_closure", "Switchboard engine + closure", ""),
     ("switchboard_engine_router", "Switchboard engine + router", ""),
     ("switchboard_engine_router_middleware", "Switchboard engine + router + middleware", ""),
-    ("runtime_switchboard_engine", "GuestRuntime (pool, deadline scope), Switchboard engine", ""),
+    ("runtime_switchboard_engine", "GuestRuntime (pool, deadlines), Switchboard engine, no WapcHost", ""),
     ("runtime_wasmtime_provider", "GuestRuntime, wasmtime-provider engine", ""),
 ]:
     row(what, f"{G}/{name}/64", f"{G}/{name}/4096", f64, f4k, target)

@@ -10,7 +10,7 @@
 
 use std::hint::black_box;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use switchboard::component::bindings::switchboard::provider::types::CallInfo;
@@ -21,6 +21,9 @@ use wapc::WapcHost;
 use wasmtime::component::Linker;
 use wasmtime::Store;
 use wasmtime_provider::WasmtimeEngineProviderBuilder;
+
+mod support;
+use support::Workers;
 
 /// `__guest_call`: host-call `wapc/echo/echo` with the payload, answer with the host response
 /// (the same file as benches/wapc.rs uses, so the floors are comparable).
@@ -122,55 +125,35 @@ fn router_warm(c: &mut Criterion) {
     let mut group = c.benchmark_group("component_threads");
     for threads in [1usize, 2] {
         group.throughput(Throughput::Elements(threads as u64));
-        group.bench_with_input(
-            BenchmarkId::new("router_warm_64B", threads),
-            &threads,
-            |b, &threads| {
-                b.iter_custom(|iters| {
-                    let payload = vec![7u8; 64];
-                    let start = Instant::now();
-                    std::thread::scope(|scope| {
-                        for _ in 0..threads {
-                            scope.spawn(|| {
-                                for _ in 0..iters {
-                                    black_box(
-                                        router.call(&ctx, "", "t", "echo", &payload).expect("echo"),
-                                    );
-                                }
-                            });
-                        }
-                    });
-                    start.elapsed()
+        let routed = {
+            let router = router.clone();
+            Workers::new(threads, move || {
+                let (router, payload) = (router.clone(), vec![7u8; 64]);
+                let ctx = CallContext::new();
+                Box::new(move || {
+                    black_box(router.call(&ctx, "", "t", "echo", &payload).expect("echo"));
                 })
-            },
-        );
+            })
+        };
+        group.bench_function(BenchmarkId::new("router_warm_64B", threads), |b| {
+            b.iter_custom(|iters| routed.run(iters))
+        });
         // Control: pure CPU work of similar length. If this does not scale either, the
         // machine (not the router or the pool) is what limits the 2-thread number.
-        group.bench_with_input(
-            BenchmarkId::new("control_cpu_work", threads),
-            &threads,
-            |b, &threads| {
-                b.iter_custom(|iters| {
-                    let start = Instant::now();
-                    std::thread::scope(|scope| {
-                        for _ in 0..threads {
-                            scope.spawn(|| {
-                                for i in 0..iters {
-                                    let mut x = i;
-                                    for _ in 0..400 {
-                                        x = black_box(
-                                            x.wrapping_mul(6364136223846793005).wrapping_add(1),
-                                        );
-                                    }
-                                    black_box(x);
-                                }
-                            });
-                        }
-                    });
-                    start.elapsed()
-                })
-            },
-        );
+        let control = Workers::new(threads, || {
+            let mut i = 0u64;
+            Box::new(move || {
+                i = i.wrapping_add(1);
+                let mut x = i;
+                for _ in 0..400 {
+                    x = black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                }
+                black_box(x);
+            })
+        });
+        group.bench_function(BenchmarkId::new("control_cpu_work", threads), |b| {
+            b.iter_custom(|iters| control.run(iters))
+        });
     }
     group.finish();
 }

@@ -8,8 +8,6 @@
 
 use std::error::Error;
 use std::hint::black_box;
-use std::sync::Barrier;
-use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use switchboard::wapc::{
@@ -18,6 +16,9 @@ use switchboard::wapc::{
 use switchboard::{CallInfo, CallResult, PreOutcome, ProviderError, Router};
 use wapc::WapcHost;
 use wasmtime_provider::WasmtimeEngineProviderBuilder;
+
+mod support;
+use support::Workers;
 
 /// `__guest_call`: host-call `wapc/echo/echo` with the payload, answer with the host response.
 const GUEST: &str = include_str!("echo_guest.wat");
@@ -128,70 +129,36 @@ fn host_call(c: &mut Criterion) {
     group.finish();
 }
 
-/// Run `per_thread(iters)` on `threads` threads after a common start; the slowest thread's time.
-fn timed_threads(
-    threads: usize,
-    iters: u64,
-    per_thread: impl Fn() -> Box<dyn FnMut()> + Sync,
-) -> Duration {
-    let barrier = Barrier::new(threads);
-    std::thread::scope(|s| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut call = per_thread();
-                    barrier.wait();
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        call();
-                    }
-                    start.elapsed()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().expect("bench thread"))
-            .max()
-            .unwrap_or_default()
-    })
-}
-
 fn threads(c: &mut Criterion) {
     let mut group = c.benchmark_group("wapc_threads_64B");
-    let payload = vec![7u8; 64];
     for threads in [1usize, 2] {
         // One call per thread per iteration: elements/s is the total call rate.
         group.throughput(Throughput::Elements(threads as u64));
+        let floor = Workers::new(threads, || {
+            let host = provider_host(closure_callback());
+            let payload = vec![7u8; 64];
+            Box::new(move || {
+                black_box(host.call("call", &payload).expect("call"));
+            })
+        });
         group.bench_function(
             BenchmarkId::new("floor_wapchost_per_thread", threads),
-            |b| {
-                b.iter_custom(|iters| {
-                    timed_threads(threads, iters, || {
-                        let host = provider_host(closure_callback());
-                        let payload = payload.clone();
-                        Box::new(move || {
-                            black_box(host.call("call", &payload).expect("call"));
-                        })
-                    })
-                })
-            },
+            |b| b.iter_custom(|iters| floor.run(iters)),
         );
         for (name, engine) in [
             ("runtime_switchboard_engine", EngineKind::Switchboard),
             ("runtime_wasmtime_provider", EngineKind::WasmtimeProvider),
         ] {
             let rt = runtime(engine, threads);
-            group.bench_function(BenchmarkId::new(name, threads), |b| {
-                b.iter_custom(|iters| {
-                    timed_threads(threads, iters, || {
-                        let rt = rt.clone();
-                        let payload = payload.clone();
-                        Box::new(move || {
-                            black_box(rt.invoke("call", &payload).expect("invoke"));
-                        })
-                    })
+            let workers = Workers::new(threads, move || {
+                let rt = rt.clone();
+                let payload = vec![7u8; 64];
+                Box::new(move || {
+                    black_box(rt.invoke("call", &payload).expect("invoke"));
                 })
+            });
+            group.bench_function(BenchmarkId::new(name, threads), |b| {
+                b.iter_custom(|iters| workers.run(iters))
             });
         }
     }

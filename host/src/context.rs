@@ -89,6 +89,11 @@ impl CallContext {
         self
     }
 
+    /// Give up the caller's name (the guest runtime moves it between invocations).
+    pub(crate) fn into_caller(self) -> Option<Arc<str>> {
+        self.caller
+    }
+
     /// The caller's name (the guest's, for calls made by a waPC guest), if known.
     pub fn caller(&self) -> Option<&str> {
         self.caller.as_deref()

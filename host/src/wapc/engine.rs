@@ -27,24 +27,55 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::I32Exit;
 
 use super::config::{GuestConfig, WasiGrants};
+use super::direct::DirectHost;
 use super::epoch::WasmEngine;
 use super::error::{Fault, TrapCause, WapcError};
 use super::{imports, scope, wasi};
 use crate::artifact_cache::DiskCache;
-use crate::CancelToken;
+use crate::{CallContext, CancelToken, Router};
 
 /// Init functions, in the order they are called when exported.
 const INIT_FUNCTIONS: [&str; 3] = ["_initialize", f::TINYGO_START, f::WAPC_INIT];
 
 /// Per-store state of one guest instance.
 pub(crate) struct StoreData {
-    pub(crate) host: Option<Arc<ModuleState>>,
+    pub(crate) host: HostState,
     pub(crate) memory: Option<Memory>,
     pub(crate) guest: Arc<str>,
     wasi: WasiP1Ctx,
     limiter: GuestLimiter,
     deadline: Option<Instant>,
     cancel: Option<CancelToken>,
+}
+
+/// Who answers the guest's waPC host imports.
+// It lives inside the store's own allocation: boxing the large variant would only add a
+// pointer chase to every import.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum HostState {
+    /// Nobody yet: a provider that `WapcHost::new` has not initialised.
+    Unset,
+    /// A `wapc::WapcHost` drives the guest through wapc's `ModuleState`.
+    Wapc(Arc<ModuleState>),
+    /// The guest runtime drives the guest itself ([`super::direct`]).
+    Direct(DirectHost),
+}
+
+/// What a new instance's [`HostState`] is made from.
+enum HostKind {
+    Unset,
+    Wapc(Arc<ModuleState>),
+    Direct(Router),
+}
+
+impl HostKind {
+    fn state(&self) -> HostState {
+        match self {
+            HostKind::Unset => HostState::Unset,
+            HostKind::Wapc(state) => HostState::Wapc(Arc::clone(state)),
+            HostKind::Direct(router) => HostState::Direct(DirectHost::new(router.clone())),
+        }
+    }
 }
 
 /// Why the epoch callback stopped the guest.
@@ -244,7 +275,16 @@ impl SwitchboardEngineProviderPre {
     pub fn provider(&self) -> SwitchboardEngineProvider {
         SwitchboardEngineProvider {
             pre: self.inner.clone(),
-            host: None,
+            host: HostKind::Unset,
+            live: None,
+        }
+    }
+
+    /// An instance driven by the guest runtime itself, its host calls routed to `router`.
+    pub(crate) fn direct_provider(&self, router: &Router) -> SwitchboardEngineProvider {
+        SwitchboardEngineProvider {
+            pre: self.inner.clone(),
+            host: HostKind::Direct(router.clone()),
             live: None,
         }
     }
@@ -299,7 +339,7 @@ fn check_exports(module: &Module) -> Result<(), WapcError> {
 /// between threads (see the runtime's pool).
 pub struct SwitchboardEngineProvider {
     pre: Arc<PreInner>,
-    host: Option<Arc<ModuleState>>,
+    host: HostKind,
     live: Option<Live>,
 }
 
@@ -317,10 +357,13 @@ struct Live {
     guest_call: TypedFunc<(i32, i32), i32>,
 }
 
-/// The deadline and token for what runs next: the current invocation's, capped by `timeout`.
-fn limits(timeout: Duration) -> (Option<Instant>, Option<CancelToken>) {
+/// The deadline and token for what runs next.
+type Limits = (Option<Instant>, Option<CancelToken>);
+
+/// `ctx`'s deadline capped by `timeout`, and its token (none without a context).
+fn limits_of(ctx: Option<&CallContext>, timeout: Duration) -> Limits {
     let cap = Instant::now().checked_add(timeout);
-    match scope::context() {
+    match ctx {
         Some(ctx) => {
             let deadline = match (ctx.deadline(), cap) {
                 (Some(d), Some(c)) => Some(d.min(c)),
@@ -332,8 +375,15 @@ fn limits(timeout: Duration) -> (Option<Instant>, Option<CancelToken>) {
     }
 }
 
+/// The limits of the invocation in progress on this thread (for a `WapcHost`-driven engine).
+fn scope_limits(timeout: Duration) -> Limits {
+    limits_of(scope::context().as_ref(), timeout)
+}
+
 impl SwitchboardEngineProvider {
-    fn instantiate(&self) -> Result<Live, Fault> {
+    /// A fresh instance, initialised. `ctx` is the context of the host calls its init
+    /// functions make when the runtime drives it; a `WapcHost`-driven one uses the scope's.
+    fn instantiate(&self, ctx: Option<&CallContext>) -> Result<Live, Fault> {
         let pre = &self.pre;
         let wasi = if pre.uses_wasi {
             wasi::context(&pre.guest, &pre.wasi).map_err(|e| Fault::Instantiation(e.to_string()))?
@@ -341,11 +391,18 @@ impl SwitchboardEngineProvider {
             // Never linked for this guest; an empty context costs next to nothing.
             wasmtime_wasi::WasiCtxBuilder::new().build_p1()
         };
-        let (deadline, cancel) = limits(pre.init_timeout);
+        let (deadline, cancel) = match (&self.host, ctx) {
+            (HostKind::Direct(_), ctx) => limits_of(ctx, pre.init_timeout),
+            _ => scope_limits(pre.init_timeout),
+        };
+        let mut host = self.host.state();
+        if let (HostState::Direct(direct), Some(ctx)) = (&mut host, ctx) {
+            direct.begin(ctx.clone(), "", &[]);
+        }
         let mut store = Store::new(
             pre.engine.wasmtime(),
             StoreData {
-                host: self.host.clone(),
+                host,
                 memory: None,
                 guest: pre.guest.clone(),
                 wasi,
@@ -390,35 +447,24 @@ impl SwitchboardEngineProvider {
                 return Err(classify(&err, true));
             }
         }
+        if let HostState::Direct(direct) = &mut store.data_mut().host {
+            // Freed here, by the thread that allocated it during init.
+            drop(direct.end());
+        }
         Ok(Live { store, guest_call })
     }
 
-    fn fail(fault: Fault) -> Box<dyn StdError + Send + Sync> {
-        scope::record_fault(&fault);
-        Box::new(fault)
-    }
-}
-
-impl WebAssemblyEngineProvider for SwitchboardEngineProvider {
-    fn init(&mut self, host: Arc<ModuleState>) -> Result<(), Box<dyn StdError + Send + Sync>> {
-        self.host = Some(host);
-        self.live = None;
-        self.live = Some(self.instantiate().map_err(Self::fail)?);
-        Ok(())
-    }
-
-    fn call(
+    /// Run `__guest_call` within `limits`, replacing the instance first if a previous trap
+    /// dropped it. On a fault the instance is dropped.
+    pub(crate) fn guest_call(
         &mut self,
         op_length: i32,
         msg_length: i32,
-    ) -> Result<i32, Box<dyn StdError + Send + Sync>> {
-        // A previous trap dropped the instance: replace it before serving.
-        let live = match self.live.take() {
-            Some(live) => live,
-            None => self.instantiate().map_err(Self::fail)?,
-        };
-        let live = self.live.insert(live);
-        let (deadline, cancel) = limits(self.pre.invoke_timeout);
+        limits: Limits,
+        ctx: Option<&CallContext>,
+    ) -> Result<i32, Fault> {
+        let live = self.live_instance(ctx)?;
+        let (deadline, cancel) = limits;
         let data = live.store.data_mut();
         data.deadline = deadline;
         data.cancel = cancel;
@@ -432,9 +478,60 @@ impl WebAssemblyEngineProvider for SwitchboardEngineProvider {
                 let fault = classify(&err, false);
                 tracing::debug!(guest = %self.pre.guest, error = %fault, "guest call failed; instance discarded");
                 self.live = None;
-                Err(Self::fail(fault))
+                Err(fault)
             }
         }
+    }
+
+    /// The live instance, made (with `ctx` for its init) if there is none.
+    fn live_instance(&mut self, ctx: Option<&CallContext>) -> Result<&mut Live, Fault> {
+        let live = match self.live.take() {
+            Some(live) => live,
+            None => self.instantiate(ctx)?,
+        };
+        Ok(self.live.insert(live))
+    }
+
+    /// The runtime-driven host state of the live instance, making the instance if needed.
+    pub(crate) fn direct_host(&mut self, ctx: &CallContext) -> Result<&mut DirectHost, Fault> {
+        match &mut self.live_instance(Some(ctx))?.store.data_mut().host {
+            HostState::Direct(direct) => Ok(direct),
+            _ => Err(Fault::Instantiation(
+                "the instance is driven by a wapc::WapcHost".into(),
+            )),
+        }
+    }
+
+    /// The runtime-driven host state of the live instance, if there is one.
+    pub(crate) fn direct_host_if_live(&mut self) -> Option<&mut DirectHost> {
+        match &mut self.live.as_mut()?.store.data_mut().host {
+            HostState::Direct(direct) => Some(direct),
+            _ => None,
+        }
+    }
+
+    fn fail(fault: Fault) -> Box<dyn StdError + Send + Sync> {
+        scope::record_fault(&fault);
+        Box::new(fault)
+    }
+}
+
+impl WebAssemblyEngineProvider for SwitchboardEngineProvider {
+    fn init(&mut self, host: Arc<ModuleState>) -> Result<(), Box<dyn StdError + Send + Sync>> {
+        self.host = HostKind::Wapc(host);
+        self.live = None;
+        self.live = Some(self.instantiate(None).map_err(Self::fail)?);
+        Ok(())
+    }
+
+    fn call(
+        &mut self,
+        op_length: i32,
+        msg_length: i32,
+    ) -> Result<i32, Box<dyn StdError + Send + Sync>> {
+        let limits = scope_limits(self.pre.invoke_timeout);
+        self.guest_call(op_length, msg_length, limits, None)
+            .map_err(Self::fail)
     }
 
     fn replace(&mut self, bytes: &[u8]) -> Result<(), Box<dyn StdError + Send + Sync>> {
@@ -451,8 +548,8 @@ impl WebAssemblyEngineProvider for SwitchboardEngineProvider {
         // The old store goes away with its instance: nothing accumulates.
         self.pre = pre.inner;
         self.live = None;
-        if self.host.is_some() {
-            self.live = Some(self.instantiate().map_err(Self::fail)?);
+        if !matches!(self.host, HostKind::Unset) {
+            self.live = Some(self.instantiate(None).map_err(Self::fail)?);
         }
         Ok(())
     }

@@ -7,7 +7,8 @@
 use wapc::{wapc_functions as f, HOST_NAMESPACE};
 use wasmtime::{Caller, Extern, Linker, Memory};
 
-use super::engine::StoreData;
+use super::direct::{DirectHost, Invocation};
+use super::engine::{HostState, StoreData};
 use super::error::{AbiViolation, WapcError};
 use super::memory;
 use super::stdio;
@@ -63,14 +64,31 @@ fn no_host(import: &'static str) -> AbiViolation {
     AbiViolation::NoHost { import }
 }
 
+/// The runtime-driven host's invocation in progress, or the "no host" violation.
+fn invocation<'a>(
+    host: &'a DirectHost,
+    import: &'static str,
+) -> Result<&'a Invocation, AbiViolation> {
+    host.current().ok_or_else(|| no_host(import))
+}
+
 fn guest_request(mut caller: Ctx<'_>, op_ptr: i32, ptr: i32) -> wasmtime::Result<()> {
     const IMPORT: &str = f::GUEST_REQUEST_FN;
     let memory = guest_memory(&mut caller, IMPORT)?;
     let (mem, data) = memory.data_and_store_mut(&mut caller);
-    let host = data.host.as_ref().ok_or_else(|| no_host(IMPORT))?;
-    if let Some(invocation) = host.get_guest_request() {
-        memory::write(mem, ptr, &invocation.msg, IMPORT)?;
-        memory::write(mem, op_ptr, invocation.operation.as_bytes(), IMPORT)?;
+    match &data.host {
+        HostState::Unset => return Err(no_host(IMPORT).into()),
+        HostState::Wapc(host) => {
+            if let Some(invocation) = host.get_guest_request() {
+                memory::write(mem, ptr, &invocation.msg, IMPORT)?;
+                memory::write(mem, op_ptr, invocation.operation.as_bytes(), IMPORT)?;
+            }
+        }
+        HostState::Direct(host) => {
+            let inv = invocation(host, IMPORT)?;
+            memory::write(mem, ptr, inv.payload(), IMPORT)?;
+            memory::write(mem, op_ptr, inv.operation(), IMPORT)?;
+        }
     }
     Ok(())
 }
@@ -97,7 +115,8 @@ fn host_call(
 ) -> wasmtime::Result<i32> {
     const IMPORT: &str = f::HOST_CALL;
     let memory = guest_memory(&mut caller, IMPORT)?;
-    let mem = memory.data(&caller);
+    let (mem, data) = memory.data_and_store_mut(&mut caller);
+    let mem: &[u8] = mem;
     let binding = memory::utf8(
         memory::slice(mem, bd_ptr, bd_len, IMPORT)?,
         IMPORT,
@@ -114,46 +133,74 @@ fn host_call(
         "operation",
     )?;
     let payload = memory::slice(mem, ptr, len, IMPORT)?;
-    let host = caller.data().host.as_ref().ok_or_else(|| no_host(IMPORT))?;
-    // wapc's ModuleState never returns Err here; treat one as a failed call (0) anyway.
-    Ok(host
-        .do_host_call(binding, namespace, operation, payload)
-        .unwrap_or(0))
+    match &mut data.host {
+        HostState::Unset => Err(no_host(IMPORT).into()),
+        // wapc's ModuleState never returns Err here; treat one as a failed call (0) anyway.
+        HostState::Wapc(host) => Ok(host
+            .do_host_call(binding, namespace, operation, payload)
+            .unwrap_or(0)),
+        HostState::Direct(host) => Ok(host
+            .host_call(binding, namespace, operation, payload)
+            .ok_or_else(|| no_host(IMPORT))?),
+    }
 }
 
 fn host_response(mut caller: Ctx<'_>, ptr: i32) -> wasmtime::Result<()> {
     const IMPORT: &str = f::HOST_RESPONSE_FN;
     let memory = guest_memory(&mut caller, IMPORT)?;
     let (mem, data) = memory.data_and_store_mut(&mut caller);
-    let host = data.host.as_ref().ok_or_else(|| no_host(IMPORT))?;
-    host.with_host_response(|bytes| memory::write(mem, ptr, bytes, IMPORT))
-        .transpose()?;
+    match &data.host {
+        HostState::Unset => return Err(no_host(IMPORT).into()),
+        HostState::Wapc(host) => {
+            host.with_host_response(|bytes| memory::write(mem, ptr, bytes, IMPORT))
+                .transpose()?;
+        }
+        HostState::Direct(host) => {
+            if let Some(bytes) = invocation(host, IMPORT)?.host_response() {
+                memory::write(mem, ptr, bytes, IMPORT)?;
+            }
+        }
+    }
     Ok(())
 }
 
 fn host_response_len(caller: Ctx<'_>) -> wasmtime::Result<i32> {
     const IMPORT: &str = f::HOST_RESPONSE_LEN_FN;
-    let host = caller.data().host.as_ref().ok_or_else(|| no_host(IMPORT))?;
-    Ok(memory::abi_len(host.host_response_len(), IMPORT)?)
+    let len = match &caller.data().host {
+        HostState::Unset => return Err(no_host(IMPORT).into()),
+        HostState::Wapc(host) => host.host_response_len(),
+        HostState::Direct(host) => invocation(host, IMPORT)?
+            .host_response()
+            .map_or(0, <[u8]>::len),
+    };
+    Ok(memory::abi_len(len, IMPORT)?)
 }
 
 fn guest_response(mut caller: Ctx<'_>, ptr: i32, len: i32) -> wasmtime::Result<()> {
     const IMPORT: &str = f::GUEST_RESPONSE_FN;
     let memory = guest_memory(&mut caller, IMPORT)?;
-    let bytes = memory::slice(memory.data(&caller), ptr, len, IMPORT)?.to_vec();
-    let host = caller.data().host.as_ref().ok_or_else(|| no_host(IMPORT))?;
-    host.set_guest_response(bytes);
+    let (mem, data) = memory.data_and_store_mut(&mut caller);
+    let bytes = memory::slice(mem, ptr, len, IMPORT)?.to_vec();
+    match &mut data.host {
+        HostState::Unset => return Err(no_host(IMPORT).into()),
+        HostState::Wapc(host) => host.set_guest_response(bytes),
+        HostState::Direct(host) => host.set_guest_response(bytes),
+    }
     Ok(())
 }
 
 fn guest_error(mut caller: Ctx<'_>, ptr: i32, len: i32) -> wasmtime::Result<()> {
     const IMPORT: &str = f::GUEST_ERROR_FN;
     let memory = guest_memory(&mut caller, IMPORT)?;
-    let bytes = memory::slice(memory.data(&caller), ptr, len, IMPORT)?;
+    let (mem, data) = memory.data_and_store_mut(&mut caller);
+    let bytes = memory::slice(mem, ptr, len, IMPORT)?;
     // A guest's error text is only reported, never parsed: keep it even if not UTF-8.
     let message = String::from_utf8_lossy(bytes).into_owned();
-    let host = caller.data().host.as_ref().ok_or_else(|| no_host(IMPORT))?;
-    host.set_guest_error(message);
+    match &mut data.host {
+        HostState::Unset => return Err(no_host(IMPORT).into()),
+        HostState::Wapc(host) => host.set_guest_error(message),
+        HostState::Direct(host) => host.set_guest_error(message),
+    }
     Ok(())
 }
 
@@ -161,16 +208,28 @@ fn host_error(mut caller: Ctx<'_>, ptr: i32) -> wasmtime::Result<()> {
     const IMPORT: &str = f::HOST_ERROR_FN;
     let memory = guest_memory(&mut caller, IMPORT)?;
     let (mem, data) = memory.data_and_store_mut(&mut caller);
-    let host = data.host.as_ref().ok_or_else(|| no_host(IMPORT))?;
-    if let Some(error) = host.get_host_error() {
-        memory::write(mem, ptr, error.as_bytes(), IMPORT)?;
+    match &data.host {
+        HostState::Unset => return Err(no_host(IMPORT).into()),
+        HostState::Wapc(host) => {
+            if let Some(error) = host.get_host_error() {
+                memory::write(mem, ptr, error.as_bytes(), IMPORT)?;
+            }
+        }
+        HostState::Direct(host) => {
+            if let Some(error) = invocation(host, IMPORT)?.host_error() {
+                memory::write(mem, ptr, error.as_bytes(), IMPORT)?;
+            }
+        }
     }
     Ok(())
 }
 
 fn host_error_len(caller: Ctx<'_>) -> wasmtime::Result<i32> {
     const IMPORT: &str = f::HOST_ERROR_LEN_FN;
-    let host = caller.data().host.as_ref().ok_or_else(|| no_host(IMPORT))?;
-    let len = host.get_host_error().map_or(0, |e| e.len());
+    let len = match &caller.data().host {
+        HostState::Unset => return Err(no_host(IMPORT).into()),
+        HostState::Wapc(host) => host.get_host_error().map_or(0, |e| e.len()),
+        HostState::Direct(host) => invocation(host, IMPORT)?.host_error().map_or(0, str::len),
+    };
     Ok(memory::abi_len(len, IMPORT)?)
 }

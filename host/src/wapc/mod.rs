@@ -22,6 +22,7 @@
 
 mod callback;
 mod config;
+mod direct;
 mod engine;
 mod epoch;
 mod error;

@@ -16,7 +16,14 @@ use std::time::Instant;
 /// A shard on its own cache lines, so two threads' shards do not share one.
 #[derive(Debug)]
 #[repr(align(128))]
-struct Shard<T>(Mutex<Vec<T>>);
+struct Shard<T>(Mutex<Vec<Padded<T>>>);
+
+/// An idle item on cache lines of its own. A shard's `Vec` buffer is a small heap block that
+/// can land next to another shard's; padding each element keeps two threads' checkins from
+/// writing one cache line.
+#[derive(Debug)]
+#[repr(align(128))]
+struct Padded<T>(T);
 
 /// The pool. `Sync` when `T: Send`.
 #[derive(Debug)]
@@ -79,7 +86,7 @@ impl<T> Pool<T> {
     fn take_idle(&self) -> Option<T> {
         let home = self.home();
         let count = self.shards.len();
-        (0..count).find_map(|i| lock(&self.shards[(home + i) % count].0).pop())
+        (0..count).find_map(|i| lock(&self.shards[(home + i) % count].0).pop().map(|p| p.0))
     }
 
     /// Reserve a slot for a new item if below capacity.
@@ -175,7 +182,7 @@ impl<T> Pool<T> {
     }
 
     fn checkin(&self, item: T) {
-        lock(&self.shards[self.home()].0).push(item);
+        lock(&self.shards[self.home()].0).push(Padded(item));
         self.wake();
     }
 

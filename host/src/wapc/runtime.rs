@@ -8,6 +8,7 @@ use std::sync::Arc;
 use wapc::{WapcHost, WebAssemblyEngineProvider};
 
 use super::config::{EngineKind, GuestConfig};
+use super::direct::{DirectInstance, Failure};
 use super::engine::SwitchboardEngineProviderPre;
 use super::epoch::WasmEngine;
 use super::error::{TrapCause, WapcError};
@@ -126,30 +127,36 @@ impl GuestModule {
     }
 }
 
-/// A pooled `WapcHost`.
-struct PooledHost {
+/// A pooled guest instance.
+enum PooledHost {
+    /// Switchboard's engine, driven by the runtime itself (see [`super::direct`]).
+    Direct(DirectInstance),
+    /// wasmtime-provider behind a `wapc::WapcHost`.
+    Wapc(WapcHostInstance),
+}
+
+/// A `WapcHost` and the guest's name for `CallContext::caller` (one allocation per instance,
+/// so the refcount traffic of every call stays on the thread holding the instance).
+struct WapcHostInstance {
     host: WapcHost,
-    /// The guest's name for `CallContext::caller`: one allocation per instance, so the
-    /// refcount traffic of every call stays on the thread holding the instance (a name shared
-    /// by all instances made parallel invocations fight over one cache line).
     caller: Arc<str>,
 }
 
 // SAFETY: `WapcHost` is `!Send` only because it stores its engine as
 // `Box<dyn WebAssemblyEngineProvider>` without a `Send` bound; its other field is an
-// `Arc<ModuleState>`, which is `Send + Sync`. `PooledHost::new` only accepts engines that are
-// `Send`, so the whole host may move to another thread. It is never shared: the pool hands it to
-// one thread at a time.
-unsafe impl Send for PooledHost {}
+// `Arc<ModuleState>`, which is `Send + Sync`. `WapcHostInstance::new` only accepts engines that
+// are `Send`, so the whole host may move to another thread. It is never shared: the pool hands
+// it to one thread at a time.
+unsafe impl Send for WapcHostInstance {}
 
-impl PooledHost {
+impl WapcHostInstance {
     fn new<E: WebAssemblyEngineProvider + Send + 'static>(
         engine: E,
         router: &Router,
         guest: &str,
     ) -> Result<Self, wapc::errors::Error> {
         let host = WapcHost::new(Box::new(engine), Some(router.host_callback()))?;
-        Ok(PooledHost {
+        Ok(WapcHostInstance {
             host,
             caller: Arc::from(guest),
         })
@@ -200,28 +207,17 @@ impl GuestRuntime {
         let ctx = ctx
             .clone()
             .with_timeout(self.inner.module.inner.config.invoke_timeout);
-        let lease = self.checkout(&ctx)?;
-
-        let scope = scope::enter(ctx.with_caller(Arc::clone(&lease.caller)));
-        let result = match &self.inner.module.inner.compiled {
-            Compiled::Switchboard(_) => Ok(lease.host.call(operation, payload)),
-            // wasmtime-provider panics on bad guest pointers; contain it to this instance.
-            Compiled::WasmtimeProvider(_) => {
-                catch_unwind(AssertUnwindSafe(|| lease.host.call(operation, payload)))
-            }
+        let mut lease = self.checkout(&ctx)?;
+        let result = match &mut *lease {
+            PooledHost::Direct(instance) => match instance.invoke(ctx, operation, payload) {
+                Ok(response) => return Ok(response),
+                Err(failure) => Err(failure.into()),
+            },
+            PooledHost::Wapc(instance) => Self::invoke_wapc_host(instance, ctx, operation, payload),
         };
-        let outcome = scope.finish();
-
         let error = match result {
-            Ok(Ok(response)) => return Ok(response),
-            Ok(Err(error)) => self.classify(error, outcome),
-            Err(panic) => {
-                let message = panic_message(panic.as_ref());
-                WapcError::Trap {
-                    detail: message.clone(),
-                    cause: TrapCause::EnginePanic(message),
-                }
-            }
+            Ok(response) => return Ok(response),
+            Err(error) => error,
         };
         if error.discards_instance() {
             tracing::debug!(guest = self.inner.module.name(), %error, "replacing guest instance");
@@ -230,19 +226,39 @@ impl GuestRuntime {
         Err(error)
     }
 
-    fn classify(&self, error: wapc::errors::Error, outcome: Outcome) -> WapcError {
+    fn invoke_wapc_host(
+        instance: &WapcHostInstance,
+        ctx: CallContext,
+        operation: &str,
+        payload: &[u8],
+    ) -> Result<Vec<u8>, WapcError> {
+        let scope = scope::enter(ctx.with_caller(Arc::clone(&instance.caller)));
+        // wasmtime-provider panics on bad guest pointers; contain it to this instance.
+        let result = catch_unwind(AssertUnwindSafe(|| instance.host.call(operation, payload)));
+        let outcome = scope.finish();
+        match result {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(error)) => Err(Self::classify_legacy(error, outcome)),
+            Err(panic) => {
+                let message = panic_message(panic.as_ref());
+                Err(WapcError::Trap {
+                    detail: message.clone(),
+                    cause: TrapCause::EnginePanic(message),
+                })
+            }
+        }
+    }
+
+    /// A wasmtime-provider failure, told apart by its text (it keeps no error types).
+    fn classify_legacy(error: wapc::errors::Error, outcome: Outcome) -> WapcError {
         if let Some(fault) = outcome.fault {
             return fault.into();
         }
-        let legacy = matches!(
-            self.inner.module.inner.compiled,
-            Compiled::WasmtimeProvider(_)
-        );
         match error {
             wapc::errors::Error::GuestCallFailure(message) => {
-                if legacy && message == legacy::INTERRUPTED_MESSAGE {
+                if message == legacy::INTERRUPTED_MESSAGE {
                     WapcError::DeadlineExceeded
-                } else if legacy && legacy::looks_like_trap(&message) {
+                } else if legacy::looks_like_trap(&message) {
                     WapcError::Trap {
                         cause: TrapCause::Other(legacy::TRAP_CAUSE.to_owned()),
                         detail: message,
@@ -276,20 +292,23 @@ impl GuestRuntime {
     fn new_host(&self, ctx: &CallContext) -> Result<PooledHost, WapcError> {
         let router = &self.inner.router;
         let guest = self.inner.module.name();
+        let pre = match &self.inner.module.inner.compiled {
+            Compiled::Switchboard(pre) => {
+                return DirectInstance::new(pre.direct_provider(router), guest, ctx)
+                    .map(PooledHost::Direct)
+                    .map_err(WapcError::from);
+            }
+            Compiled::WasmtimeProvider(pre) => pre,
+        };
         // Host calls made by the guest's init functions are this guest's calls too.
         let scope = scope::enter(ctx.clone().with_caller(guest));
-        let created = match &self.inner.module.inner.compiled {
-            Compiled::Switchboard(pre) => Ok(PooledHost::new(pre.provider(), router, guest)),
-            Compiled::WasmtimeProvider(pre) => {
-                let provider = pre.provider()?;
-                catch_unwind(AssertUnwindSafe(|| {
-                    PooledHost::new(provider, router, guest)
-                }))
-            }
-        };
+        let provider = pre.provider()?;
+        let created = catch_unwind(AssertUnwindSafe(|| {
+            WapcHostInstance::new(provider, router, guest)
+        }));
         let outcome = scope.finish();
         match created {
-            Ok(Ok(host)) => Ok(host),
+            Ok(Ok(host)) => Ok(PooledHost::Wapc(host)),
             Ok(Err(error)) => Err(outcome.fault.map_or_else(
                 || WapcError::Instantiation(error.to_string()),
                 WapcError::from,
@@ -314,6 +333,25 @@ impl GuestRuntime {
     /// Instances in existence (idle or busy).
     pub fn instances(&self) -> usize {
         self.inner.pool.live()
+    }
+}
+
+impl From<Failure> for WapcError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Fault(fault) => fault.into(),
+            Failure::Guest {
+                message,
+                last_host_error: Some(error),
+            } => WapcError::HostCall {
+                error,
+                guest_message: message,
+            },
+            Failure::Guest {
+                message,
+                last_host_error: None,
+            } => WapcError::Guest(message),
+        }
     }
 }
 

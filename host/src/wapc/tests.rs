@@ -13,7 +13,7 @@ use crate::{CallContext, CallError, CancelToken, ProviderError, Router};
 /// The test guest. The first byte of the operation picks the behaviour:
 /// `e`cho, `c`all echo/echo, `r`oute (namespace = payload, operation "op"), `f`ail, `l`oop,
 /// `t`rap, `g`row memory by 64 MiB, c`o`nsole log, `i`nit trace, `b`ad pointer (second byte
-/// picks the import).
+/// picks the import), `n`o response (succeeds silently), `z`ero (fails silently).
 pub(crate) const GUEST_WAT: &str = r#"
 (module
   (import "wapc" "__guest_request" (func $guest_request (param i32 i32)))
@@ -106,6 +106,10 @@ pub(crate) const GUEST_WAT: &str = r#"
                 (call $host_error (i32.const 65535))))
         (call $guest_response (i32.const 40) (i32.const 2))
         (return (i32.const 1))))
+    (if (i32.eq (local.get $op) (i32.const 110))
+      (then (return (i32.const 1))))
+    (if (i32.eq (local.get $op) (i32.const 122))
+      (then (return (i32.const 0))))
     (call $guest_error (i32.const 24) (i32.const 12))
     (i32.const 0))
 )
@@ -253,6 +257,86 @@ fn guest_error_is_its_own_variant() {
             matches!(&err, Some(WapcError::Guest(m)) if m == "guest failed"),
             "{engine:?}: {err:?}"
         );
+    }
+}
+
+#[test]
+fn silent_guests_get_wapcs_messages_on_both_engines() {
+    for engine in BOTH {
+        let rt = runtime(engine);
+        assert_eq!(
+            rt.invoke("no response", b"").err().map(|e| e.to_string()),
+            Some("guest error: No error message OR response set for call success".into()),
+            "{engine:?}"
+        );
+        assert_eq!(
+            rt.invoke("zero", b"").err().map(|e| e.to_string()),
+            Some("guest error: No error message set for call failure".into()),
+            "{engine:?}"
+        );
+    }
+}
+
+/// Calls `wapc/who/op` from `wapc_init` and from every invocation; traps on a 1-byte payload.
+const WHO_GUEST_WAT: &str = r#"
+(module
+  (import "wapc" "__host_call" (func $host_call (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "wapc" "__guest_response" (func $guest_response (param i32 i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "wapc")
+  (data (i32.const 8) "who")
+  (data (i32.const 16) "op")
+  (func $who (result i32)
+    (call $host_call (i32.const 0) (i32.const 4) (i32.const 8) (i32.const 3)
+      (i32.const 16) (i32.const 2) (i32.const 0) (i32.const 0)))
+  (func (export "wapc_init") (drop (call $who)))
+  (func (export "__guest_call") (param $op_len i32) (param $msg_len i32) (result i32)
+    (if (i32.eq (local.get $msg_len) (i32.const 1)) (then unreachable))
+    (drop (call $who))
+    (call $guest_response (i32.const 0) (i32.const 0))
+    (i32.const 1))
+)
+"#;
+
+#[test]
+fn providers_see_the_guest_and_its_deadline_at_init_and_on_every_call() {
+    for engine in BOTH {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let router = Router::new();
+        let record = Arc::clone(&seen);
+        let registered = router.register(
+            "who",
+            "op",
+            crate::provider_fn(move |req| {
+                let entry = (
+                    req.ctx.caller().map(str::to_owned),
+                    req.ctx.deadline().is_some(),
+                );
+                record
+                    .lock()
+                    .map_err(|_| ProviderError::failed("poisoned"))?
+                    .push(entry);
+                Ok(Vec::new())
+            }),
+        );
+        assert!(registered.is_ok());
+        let config = config(engine).with_name("who-guest").with_pool_size(1);
+        let rt = GuestModule::from_bytes(WHO_GUEST_WAT.as_bytes(), config)
+            .and_then(|module| module.runtime(&router));
+        let Ok(rt) = rt else {
+            panic!("{engine:?}: {rt:?}");
+        };
+        assert_eq!(rt.invoke("x", b"").ok(), Some(Vec::new()), "{engine:?}");
+        assert_eq!(rt.invoke("x", b"").ok(), Some(Vec::new()), "{engine:?}");
+        // The trap drops the instance; its replacement's init call is the guest's too.
+        assert!(
+            matches!(rt.invoke("x", b"!"), Err(WapcError::Trap { .. })),
+            "{engine:?}"
+        );
+        assert_eq!(rt.invoke("x", b"").ok(), Some(Vec::new()), "{engine:?}");
+        let seen = seen.lock().map(|seen| seen.clone()).unwrap_or_default();
+        let expected = vec![(Some("who-guest".to_owned()), true); 5];
+        assert_eq!(seen, expected, "{engine:?}: init, call, call, init, call");
     }
 }
 
