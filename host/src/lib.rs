@@ -11,6 +11,7 @@ pub mod component;
 pub mod config;
 mod context;
 mod error;
+mod pool;
 mod provider;
 pub mod router;
 pub mod wapc;

@@ -25,11 +25,11 @@ mod engine;
 mod error;
 mod factory;
 mod load;
-mod pool;
 mod provider;
 mod register;
 mod state;
 
+pub use crate::pool::PoolStats;
 pub use crate::wasi_output::{COMPONENT_LOG_TARGET, MAX_LINE_BYTES};
 pub use config::{
     ComponentConfig, Grants, ReadOnlyDir, DEFAULT_CALL_TIMEOUT, DEFAULT_MAX_INSTANCES,
@@ -40,7 +40,6 @@ pub use config::{
 pub use engine::{ComponentEngine, EngineOptions, EPOCH_TICK};
 pub use error::ComponentError;
 pub use factory::register_lazy_factory;
-pub use pool::PoolStats;
 pub use provider::ComponentProvider;
 
 #[cfg(test)]

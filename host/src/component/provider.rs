@@ -14,8 +14,8 @@ use super::config::ComponentConfig;
 use super::engine::ComponentEngine;
 use super::error::ComponentError;
 use super::load::{load, Loaded};
-use super::pool::{Pool, PoolError, PoolStats};
 use super::state::{CallScope, InstanceState, Interrupt, LimitHit};
+use crate::pool::{Pool, PoolError, PoolStats};
 use crate::{CallContext, Provider, ProviderError, Request};
 
 /// One warm instance: its own Store (a trap poisons a whole Store, so nothing is shared).

@@ -29,7 +29,6 @@ mod error;
 mod imports;
 mod legacy;
 mod memory;
-pub(crate) mod pool;
 mod runtime;
 mod scope;
 mod stdio;

@@ -4,6 +4,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use wapc::{WapcHost, WebAssemblyEngineProvider};
 
@@ -13,8 +14,8 @@ use super::engine::SwitchboardEngineProviderPre;
 use super::epoch::WasmEngine;
 use super::error::{TrapCause, WapcError};
 use super::legacy::{self, LegacyPre};
-use super::pool::{CheckoutError, Pool};
 use super::scope::{self, Outcome};
+use crate::pool::{Lease, Pool, PoolError};
 use crate::{CallContext, CallError, Router};
 
 /// A waPC guest module, compiled once. Cheap to clone, `Send + Sync`.
@@ -122,7 +123,7 @@ impl GuestModule {
             }),
         };
         let ctx = CallContext::new().with_timeout(self.inner.config.init_timeout);
-        drop(runtime.checkout(&ctx)?);
+        runtime.checkout(&ctx)?.keep();
         Ok(runtime)
     }
 }
@@ -181,7 +182,7 @@ impl std::fmt::Debug for GuestRuntime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GuestRuntime")
             .field("guest", &self.inner.module.name())
-            .field("live_instances", &self.inner.pool.live())
+            .field("live_instances", &self.inner.pool.stats().live)
             .finish_non_exhaustive()
     }
 }
@@ -208,22 +209,23 @@ impl GuestRuntime {
             .clone()
             .with_timeout(self.inner.module.inner.config.invoke_timeout);
         let mut lease = self.checkout(&ctx)?;
-        let result = match &mut *lease {
-            PooledHost::Direct(instance) => match instance.invoke(ctx, operation, payload) {
-                Ok(response) => return Ok(response),
-                Err(failure) => Err(failure.into()),
-            },
-            PooledHost::Wapc(instance) => Self::invoke_wapc_host(instance, ctx, operation, payload),
+        // Only a clean end returns the instance: a panic in between discards it.
+        let result = match lease.get() {
+            Some(PooledHost::Direct(instance)) => instance
+                .invoke(ctx, operation, payload)
+                .map_err(WapcError::from),
+            Some(PooledHost::Wapc(instance)) => {
+                Self::invoke_wapc_host(instance, ctx, operation, payload)
+            }
+            None => Err(WapcError::Instantiation("the pool lent no instance".into())),
         };
-        let error = match result {
-            Ok(response) => return Ok(response),
-            Err(error) => error,
-        };
-        if error.discards_instance() {
-            tracing::debug!(guest = self.inner.module.name(), %error, "replacing guest instance");
-            lease.discard();
+        match &result {
+            Err(error) if error.discards_instance() => {
+                tracing::debug!(guest = self.inner.module.name(), %error, "replacing guest instance");
+            }
+            _ => lease.keep(),
         }
-        Err(error)
+        result
     }
 
     fn invoke_wapc_host(
@@ -279,13 +281,17 @@ impl GuestRuntime {
         }
     }
 
-    fn checkout(&self, ctx: &CallContext) -> Result<super::pool::Lease<'_, PooledHost>, WapcError> {
+    /// An instance; with every one busy, wait for one as long as `ctx` allows.
+    fn checkout(&self, ctx: &CallContext) -> Result<Lease<'_, PooledHost>, WapcError> {
         self.inner
             .pool
-            .checkout(ctx.deadline(), || self.new_host(ctx))
+            .checkout(ctx, Duration::MAX, || self.new_host(ctx))
             .map_err(|e| match e {
-                CheckoutError::Timeout => WapcError::DeadlineExceeded,
-                CheckoutError::Create(e) => e,
+                PoolError::Saturated { .. } | PoolError::DeadlineExceeded => {
+                    WapcError::DeadlineExceeded
+                }
+                PoolError::Canceled => WapcError::Canceled,
+                PoolError::Create(e) => e,
             })
     }
 
@@ -332,7 +338,7 @@ impl GuestRuntime {
 
     /// Instances in existence (idle or busy).
     pub fn instances(&self) -> usize {
-        self.inner.pool.live()
+        self.inner.pool.stats().live
     }
 }
 

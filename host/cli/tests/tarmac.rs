@@ -7,7 +7,7 @@
 //! encoded here with independent prost messages (and the spec's test vectors). Each step is a
 //! separate process, so the stores' persistence is exercised too.
 //!
-//! Needs `bash scripts/build-fixtures.sh`; builds `switchboard-cli` on first use. The Redis and
+//! Needs `bash scripts/build-fixtures.sh`. The Redis and
 //! PostgreSQL test needs `SWITCHBOARD_TEST_REDIS_URL` / `SWITCHBOARD_TEST_POSTGRES_URL`
 //! (`scripts/test.sh` starts both servers).
 
@@ -26,41 +26,15 @@ use switchboard_tests::Fixture;
 
 // --- The binary under test ---
 
-/// `target/<profile>/switchboard`, built once per test binary with the same cargo and profile
-/// as this test (the test executable lives in `target/<profile>/deps/`).
+/// The `switchboard` binary cargo built for this test (same profile and feature set), after
+/// compiling the guest into the shared cache once: on a cold cache every test would otherwise
+/// compile it at the same time.
 fn switchboard_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let out = Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "switchboard-cli",
-                "--bin",
-                "switchboard",
-            ])
-            .current_dir(&root)
-            .stdin(Stdio::null())
-            .output()
-            .expect("cargo runs");
-        assert!(
-            out.status.success(),
-            "building switchboard-cli failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let exe = std::env::current_exe().expect("test executable path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/<profile>/deps/<test>");
-        let bin = profile_dir.join(format!("switchboard{}", std::env::consts::EXE_SUFFIX));
-        assert!(bin.is_file(), "{} was not built", bin.display());
-        // Compile the guest into the shared cache once, before the tests run it in parallel:
-        // on a cold cache every test would otherwise compile it at the same time. The run's
-        // outcome does not matter (no config: the guest's host calls fail), only the cache.
+        let bin = PathBuf::from(env!("CARGO_BIN_EXE_switchboard"));
+        // The run's outcome does not matter (no config: the guest's host calls fail), only the
+        // cache.
         let _ = Command::new(&bin)
             .args(["run"])
             .arg(Fixture::TarmacGuest.require())
@@ -75,7 +49,7 @@ fn switchboard_bin() -> &'static Path {
 
 /// Where the suite's runs cache compiled guests (under target/, never the user's home).
 fn test_cache_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-cache")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-cache")
 }
 
 /// A config in a temp dir (its data dir `.switchboard` lands there too).

@@ -1,20 +1,28 @@
-//! A bounded pool of warm instances.
+//! A bounded, sharded pool of warm instances, shared by waPC guests and component providers.
 //!
 //! At most `max` instances are alive (idle or serving). A call takes an idle one, or creates
 //! one while under `max`, or waits for one to come back, bounded by the pool's wait and the
-//! call's deadline and cancellation. An instance goes back to the pool through its [`Lease`];
-//! one that must not be reused (after a trap, a deadline, a limit, or N calls) is dropped and
-//! its slot freed, even if the caller panics.
+//! call's deadline and cancellation. An instance goes back to the pool through its [`Lease`]
+//! only when the holder says so ([`Lease::keep`]): one that must not be reused (after a trap,
+//! a deadline, a limit, N calls, or a panic in between) is dropped and its slot freed.
 
 use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::wapc::pool::home_index;
 use crate::CallContext;
 
 /// How long one wait lasts before cancellation is checked again.
 const CANCEL_POLL: Duration = Duration::from_millis(5);
+
+/// A small number naming this thread, stable for its lifetime: picks its home shard.
+fn home_index() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static HOME: usize = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    HOME.with(|home| *home)
+}
 
 /// Why no instance could be had.
 #[derive(Debug, PartialEq, Eq)]
@@ -36,7 +44,13 @@ pub(crate) enum PoolError<E> {
 /// 2 threads ran no faster than 1 (the lock's line and each instance's memory bounced between
 /// cores on every call).
 #[repr(align(128))]
-struct Shard<T>(Mutex<Vec<T>>);
+struct Shard<T>(Mutex<Vec<Padded<T>>>);
+
+/// An idle instance on cache lines of its own. A shard's `Vec` buffer is a small heap block
+/// that can land next to another shard's; padding each element keeps two threads' returns
+/// from writing one cache line.
+#[repr(align(128))]
+struct Padded<T>(T);
 
 pub(crate) struct Pool<T> {
     shards: Box<[Shard<T>]>,
@@ -94,7 +108,7 @@ impl<T> Pool<T> {
     fn take_idle(&self) -> Option<T> {
         let home = self.home();
         let count = self.shards.len();
-        (0..count).find_map(|i| lock(&self.shards[(home + i) % count].0).pop())
+        (0..count).find_map(|i| lock(&self.shards[(home + i) % count].0).pop().map(|p| p.0))
     }
 
     /// Count a new instance in if that stays within `limit` (and `max`).
@@ -135,7 +149,7 @@ impl<T> Pool<T> {
     }
 
     /// Take an instance: idle, new, or waited for at most `wait` (and never past the call's
-    /// deadline).
+    /// deadline or cancellation; `Duration::MAX` waits as long as those allow).
     pub(crate) fn checkout<E>(
         &self,
         ctx: &CallContext,
@@ -225,7 +239,7 @@ impl<T> Pool<T> {
     }
 
     fn put_back(&self, item: T) {
-        lock(&self.shards[self.home()].0).push(item);
+        lock(&self.shards[self.home()].0).push(Padded(item));
         self.wake();
     }
 
@@ -338,6 +352,10 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(err, PoolError::DeadlineExceeded);
+        // An unbounded wait still ends at the deadline.
+        let ctx = CallContext::new().with_timeout(Duration::from_millis(10));
+        let err = pool.checkout(&ctx, Duration::MAX, ok(2)).err().unwrap();
+        assert_eq!(err, PoolError::DeadlineExceeded);
 
         let token = crate::CancelToken::new();
         token.cancel();
@@ -388,5 +406,41 @@ mod tests {
         assert_eq!(pool.stats(), PoolStats { live: 3, idle: 3 });
         pool.top_up(3, || Ok::<_, ()>(0u32)).unwrap();
         assert_eq!(pool.stats(), PoolStats { live: 3, idle: 3 });
+    }
+
+    #[test]
+    fn contended_checkouts_never_exceed_max_or_lose_a_wakeup() {
+        let pool = Pool::new(2);
+        let created = AtomicUsize::new(0);
+        let max_out = AtomicUsize::new(0);
+        let out = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for t in 0..4u32 {
+                let (pool, created, max_out, out) = (&pool, &created, &max_out, &out);
+                s.spawn(move || {
+                    let ctx = CallContext::new().with_timeout(Duration::from_secs(30));
+                    for i in 0..2000 {
+                        let mut lease = pool
+                            .checkout(&ctx, Duration::MAX, || {
+                                created.fetch_add(1, Ordering::SeqCst);
+                                Ok::<_, ()>(t)
+                            })
+                            .expect("checkout");
+                        let now = out.fetch_add(1, Ordering::SeqCst) + 1;
+                        max_out.fetch_max(now, Ordering::SeqCst);
+                        out.fetch_sub(1, Ordering::SeqCst);
+                        if i % 97 != 0 {
+                            lease.keep();
+                        }
+                    }
+                });
+            }
+        });
+        assert!(max_out.load(Ordering::SeqCst) <= 2);
+        let stats = pool.stats();
+        assert!(stats.live <= 2);
+        assert_eq!(stats.idle, stats.live);
+        // Each thread discarded 21 instances, each replaced at most once.
+        assert!(created.load(Ordering::SeqCst) <= 2 + 4 * 21);
     }
 }
