@@ -33,7 +33,7 @@
 //!
 //! Unknown keys are errors. Relative paths resolve against the config file's directory.
 //! Errors name the file, line, column and dotted key:
-//! `switchboard.toml:7:1: `route[0].provder`: unknown field `provder`, expected one of ...`.
+//! ``switchboard.toml:7:1: `route[0].provder`: unknown field `provder`, expected one of ...``.
 //!
 //! Loading ([`Config::load`]) checks everything the file alone decides; applying
 //! ([`Config::apply`]) builds the providers through a [`ProviderRegistry`] and registers the

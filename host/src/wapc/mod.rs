@@ -7,7 +7,8 @@
 //!   wasmtime 48: bounds-checked imports, `_initialize` support, epoch deadlines, a memory cap,
 //!   WASI preview 1 with nothing granted, guest output into `tracing`.
 //! - [`GuestModule`] / [`GuestRuntime`] compile a guest once and invoke it from many threads
-//!   through a pool of instances; errors are one typed enum, [`WapcError`].
+//!   through a pool of instances; errors are one typed enum, [`WapcError`]. The runtime drives
+//!   our engine itself, without a `WapcHost` in between (see `direct.rs` for why).
 //!
 //! ```no_run
 //! use switchboard::wapc::{GuestConfig, GuestModule};
