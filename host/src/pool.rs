@@ -93,6 +93,11 @@ impl<T> Pool<T> {
         }
     }
 
+    /// Instances alive (idle or serving), without looking into the shards.
+    pub(crate) fn live(&self) -> usize {
+        self.live.load(Ordering::SeqCst)
+    }
+
     pub(crate) fn stats(&self) -> PoolStats {
         PoolStats {
             live: self.live.load(Ordering::SeqCst),

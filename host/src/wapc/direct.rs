@@ -158,24 +158,20 @@ pub(crate) struct DirectInstance {
     /// back, so invocations never touch a reference count (see the module docs: the instance
     /// may have been made on another thread).
     caller: Option<Arc<str>>,
-    guest: Arc<str>,
 }
 
 impl DirectInstance {
     /// Make and initialise an instance; its init functions' host calls run under `ctx`.
     pub(crate) fn new(
-        provider: SwitchboardEngineProvider,
-        guest: &str,
+        mut provider: SwitchboardEngineProvider,
         ctx: &CallContext,
     ) -> Result<Self, Fault> {
-        let mut instance = DirectInstance {
+        let ctx = ctx.clone().with_caller(provider.guest());
+        provider.direct_host(&ctx)?;
+        Ok(DirectInstance {
             provider,
-            caller: Some(Arc::from(guest)),
-            guest: Arc::from(guest),
-        };
-        let ctx = ctx.clone().with_caller(Arc::clone(&instance.guest));
-        instance.provider.direct_host(&ctx)?;
-        Ok(instance)
+            caller: ctx.into_caller(),
+        })
     }
 
     /// Invoke `operation` with `payload` under `ctx`, whose deadline the runtime has already
@@ -190,7 +186,7 @@ impl DirectInstance {
         let caller = self
             .caller
             .take()
-            .unwrap_or_else(|| Arc::from(&*self.guest));
+            .unwrap_or_else(|| Arc::from(self.provider.guest()));
         let ctx = ctx.with_caller(caller);
         let (Ok(op_len), Ok(msg_len)) =
             (i32::try_from(operation.len()), i32::try_from(payload.len()))
@@ -209,7 +205,7 @@ impl DirectInstance {
             }
         };
         host.begin(ctx, operation, payload);
-        let code = self.provider.guest_call(op_len, msg_len, limits, None);
+        let code = self.provider.guest_call(op_len, msg_len, limits);
         // After a fault the instance (and the invocation with it) is gone already.
         let ended = match self.provider.direct_host_if_live() {
             Some(host) => host.end(),

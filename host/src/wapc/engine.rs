@@ -461,9 +461,8 @@ impl SwitchboardEngineProvider {
         op_length: i32,
         msg_length: i32,
         limits: Limits,
-        ctx: Option<&CallContext>,
     ) -> Result<i32, Fault> {
-        let live = self.live_instance(ctx)?;
+        let live = self.live_instance(None)?;
         let (deadline, cancel) = limits;
         let data = live.store.data_mut();
         data.deadline = deadline;
@@ -502,6 +501,11 @@ impl SwitchboardEngineProvider {
         }
     }
 
+    /// The guest's name.
+    pub(crate) fn guest(&self) -> &str {
+        &self.pre.guest
+    }
+
     /// The runtime-driven host state of the live instance, if there is one.
     pub(crate) fn direct_host_if_live(&mut self) -> Option<&mut DirectHost> {
         match &mut self.live.as_mut()?.store.data_mut().host {
@@ -530,7 +534,7 @@ impl WebAssemblyEngineProvider for SwitchboardEngineProvider {
         msg_length: i32,
     ) -> Result<i32, Box<dyn StdError + Send + Sync>> {
         let limits = scope_limits(self.pre.invoke_timeout);
-        self.guest_call(op_length, msg_length, limits, None)
+        self.guest_call(op_length, msg_length, limits)
             .map_err(Self::fail)
     }
 

@@ -182,7 +182,7 @@ impl std::fmt::Debug for GuestRuntime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GuestRuntime")
             .field("guest", &self.inner.module.name())
-            .field("live_instances", &self.inner.pool.stats().live)
+            .field("live_instances", &self.inner.pool.live())
             .finish_non_exhaustive()
     }
 }
@@ -300,7 +300,7 @@ impl GuestRuntime {
         let guest = self.inner.module.name();
         let pre = match &self.inner.module.inner.compiled {
             Compiled::Switchboard(pre) => {
-                return DirectInstance::new(pre.direct_provider(router), guest, ctx)
+                return DirectInstance::new(pre.direct_provider(router), ctx)
                     .map(PooledHost::Direct)
                     .map_err(WapcError::from);
             }
@@ -338,7 +338,7 @@ impl GuestRuntime {
 
     /// Instances in existence (idle or busy).
     pub fn instances(&self) -> usize {
-        self.inner.pool.stats().live
+        self.inner.pool.live()
     }
 }
 
