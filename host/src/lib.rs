@@ -14,6 +14,8 @@ mod error;
 mod pool;
 mod provider;
 pub mod router;
+#[cfg(test)]
+mod test_log;
 pub mod wapc;
 mod wasi_output;
 

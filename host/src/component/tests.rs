@@ -347,70 +347,22 @@ mod hot_swap {
 }
 
 mod logging {
-    use std::sync::{Arc, Mutex, PoisonError};
-
-    use tracing::field::{Field, Visit};
-    use tracing_subscriber::layer::{Context, SubscriberExt};
-    use tracing_subscriber::Layer;
-
     use super::*;
 
-    /// (target, level, provider, stream, message) of every event.
+    /// (target, level, provider, stream, message) of every component log event.
     type Event = (String, tracing::Level, String, String, String);
 
-    #[derive(Default)]
-    struct Fields {
-        provider: String,
-        stream: String,
-        message: String,
-    }
-
-    impl Visit for Fields {
-        fn record_str(&mut self, field: &Field, value: &str) {
-            match field.name() {
-                "provider" => self.provider = value.to_owned(),
-                "stream" => self.stream = value.to_owned(),
-                _ => {}
-            }
-        }
-        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-            match field.name() {
-                "message" => self.message = format!("{value:?}"),
-                "provider" => self.provider = format!("{value:?}"),
-                "stream" => self.stream = format!("{value:?}"),
-                _ => {}
-            }
-        }
-    }
-
-    struct Capture(Arc<Mutex<Vec<Event>>>);
-
-    impl<S: tracing::Subscriber> Layer<S> for Capture {
-        fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
-            let mut fields = Fields::default();
-            event.record(&mut fields);
-            let meta = event.metadata();
-            if meta.target() == COMPONENT_LOG_TARGET {
-                self.0.lock().unwrap_or_else(PoisonError::into_inner).push((
-                    meta.target().to_owned(),
-                    *meta.level(),
-                    fields.provider,
-                    fields.stream,
-                    fields.message,
-                ));
-            }
-        }
-    }
-
     fn capture(f: impl FnOnce()) -> Vec<Event> {
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let subscriber = tracing_subscriber::registry().with(Capture(events.clone()));
-        tracing::subscriber::with_default(subscriber, f);
-        let events = events
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let ((), events) = crate::test_log::capture_events(f);
         events
+            .into_iter()
+            .filter(|e| e.target == COMPONENT_LOG_TARGET)
+            .map(|e| {
+                let (provider, stream, message) =
+                    (e.field("provider"), e.field("stream"), e.field("message"));
+                (e.target, e.level, provider, stream, message)
+            })
+            .collect()
     }
 
     fn event(level: tracing::Level, stream: &str, message: &str) -> Event {

@@ -19,66 +19,25 @@ pub(crate) fn emit(guest: &str, stream: &str, line: &[u8]) {
 pub(crate) mod tests {
     use super::*;
     use bytes::Bytes;
-    use std::sync::Mutex as StdMutex;
-    use std::sync::{Arc, PoisonError};
-    use tracing::field::{Field, Visit};
-    use tracing::subscriber::with_default;
-    use tracing_subscriber::layer::{Context as LayerContext, SubscriberExt};
-    use tracing_subscriber::Layer;
     use wasmtime_wasi::p2::OutputStream;
 
     /// One captured `tracing` event: (target, guest, stream, message).
     pub(crate) type Captured = (String, String, String, String);
 
-    #[derive(Default)]
-    struct Fields {
-        guest: String,
-        stream: String,
-        message: String,
-    }
-
-    impl Visit for Fields {
-        fn record_str(&mut self, field: &Field, value: &str) {
-            match field.name() {
-                "guest" => self.guest = value.to_owned(),
-                "stream" => self.stream = value.to_owned(),
-                _ => {}
-            }
-        }
-        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-            match field.name() {
-                "message" => self.message = format!("{value:?}"),
-                "guest" => self.guest = format!("{value:?}"),
-                "stream" => self.stream = format!("{value:?}"),
-                _ => {}
-            }
-        }
-    }
-
-    struct Capture(Arc<StdMutex<Vec<Captured>>>);
-
-    impl<S: tracing::Subscriber> Layer<S> for Capture {
-        fn on_event(&self, event: &tracing::Event<'_>, _ctx: LayerContext<'_, S>) {
-            let mut fields = Fields::default();
-            event.record(&mut fields);
-            self.0.lock().unwrap_or_else(PoisonError::into_inner).push((
-                event.metadata().target().to_owned(),
-                fields.guest,
-                fields.stream,
-                fields.message,
-            ));
-        }
-    }
-
-    /// Run `f` with a subscriber capturing every event on this thread.
+    /// Run `f` capturing every event on this thread, as (target, guest, stream, message).
     pub(crate) fn capture_events<R>(f: impl FnOnce() -> R) -> (R, Vec<Captured>) {
-        let events = Arc::new(StdMutex::new(Vec::new()));
-        let subscriber = tracing_subscriber::registry().with(Capture(events.clone()));
-        let result = with_default(subscriber, f);
+        let (result, events) = crate::test_log::capture_events(f);
         let events = events
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+            .into_iter()
+            .map(|e| {
+                (
+                    e.target.clone(),
+                    e.field("guest"),
+                    e.field("stream"),
+                    e.field("message"),
+                )
+            })
+            .collect();
         (result, events)
     }
 
