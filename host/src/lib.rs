@@ -14,6 +14,7 @@ mod error;
 mod pool;
 mod provider;
 pub mod router;
+mod sandbox;
 #[cfg(test)]
 mod test_log;
 pub mod wapc;

@@ -254,10 +254,13 @@ impl<T> Pool<T> {
     }
 }
 
-/// An instance taken from the pool. Dropping it returns the instance unless
-/// [`discard`](Lease::discard) was called (or the holder panicked).
+/// An instance taken from the pool. Dropping it returns the instance to the pool only if
+/// [`keep`](Lease::keep) was called since the last [`discard`](Lease::discard); otherwise
+/// (including when the holder panicked before saying so) the instance is dropped and its slot
+/// freed.
 pub(crate) struct Lease<'a, T> {
     pool: &'a Pool<T>,
+    /// Always `Some` until `drop` takes it out.
     item: Option<T>,
     keep: bool,
 }
@@ -272,9 +275,11 @@ impl<'a, T> Lease<'a, T> {
         }
     }
 
-    /// The instance. Always present until drop.
-    pub(crate) fn get(&mut self) -> Option<&mut T> {
-        self.item.as_mut()
+    /// The instance.
+    pub(crate) fn get(&mut self) -> &mut T {
+        self.item
+            .as_mut()
+            .expect("a lease holds its instance until it is dropped; this is a bug")
     }
 
     /// Return the instance to the pool when dropped.
@@ -314,7 +319,7 @@ mod tests {
         lease.keep();
         drop(lease);
         let mut lease = pool.checkout(&ctx, Duration::ZERO, ok(2)).unwrap();
-        assert_eq!(lease.get(), Some(&mut 1));
+        assert_eq!(*lease.get(), 1);
         drop(lease);
         assert_eq!(pool.stats(), PoolStats { live: 0, idle: 0 });
     }
@@ -328,7 +333,7 @@ mod tests {
         drop(lease);
         assert_eq!(pool.stats(), PoolStats { live: 0, idle: 0 });
         let mut lease = pool.checkout(&ctx, Duration::ZERO, ok(7)).unwrap();
-        assert_eq!(lease.get(), Some(&mut 7));
+        assert_eq!(*lease.get(), 7);
     }
 
     #[test]
@@ -385,7 +390,7 @@ mod tests {
                 let mut lease = pool
                     .checkout(&CallContext::new(), Duration::from_secs(30), ok(2))
                     .unwrap();
-                *lease.get().unwrap()
+                *lease.get()
             })
         };
         std::thread::sleep(Duration::from_millis(20));
@@ -415,13 +420,15 @@ mod tests {
 
     #[test]
     fn contended_checkouts_never_exceed_max_or_lose_a_wakeup() {
-        let pool = Pool::new(2);
+        const MAX: usize = 2;
+        let pool = Pool::new(MAX);
         let created = AtomicUsize::new(0);
-        let max_out = AtomicUsize::new(0);
-        let out = AtomicUsize::new(0);
+        // Leases held right now, counted from checkout to drop, and the highest count seen.
+        let held = AtomicUsize::new(0);
+        let peak = AtomicUsize::new(0);
         std::thread::scope(|s| {
             for t in 0..4u32 {
-                let (pool, created, max_out, out) = (&pool, &created, &max_out, &out);
+                let (pool, created, held, peak) = (&pool, &created, &held, &peak);
                 s.spawn(move || {
                     let ctx = CallContext::new().with_timeout(Duration::from_secs(30));
                     for i in 0..2000 {
@@ -431,21 +438,34 @@ mod tests {
                                 Ok::<_, ()>(t)
                             })
                             .expect("checkout");
-                        let now = out.fetch_add(1, Ordering::SeqCst) + 1;
-                        max_out.fetch_max(now, Ordering::SeqCst);
-                        out.fetch_sub(1, Ordering::SeqCst);
+                        let now = held.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak.fetch_max(now, Ordering::SeqCst);
+                        // Hold the lease a little, so overcommitted leases would overlap.
+                        for _ in 0..20 {
+                            std::hint::spin_loop();
+                        }
+                        std::thread::yield_now();
+                        peak.fetch_max(held.load(Ordering::SeqCst), Ordering::SeqCst);
                         if i % 97 != 0 {
                             lease.keep();
                         }
+                        held.fetch_sub(1, Ordering::SeqCst);
+                        drop(lease);
                     }
                 });
             }
         });
-        assert!(max_out.load(Ordering::SeqCst) <= 2);
+        let peak = peak.load(Ordering::SeqCst);
+        assert!(
+            peak <= MAX,
+            "{peak} leases held at once, the bound is {MAX}"
+        );
+        // Four threads on a bound of two: the bound was reached, so the check above could fail.
+        assert_eq!(peak, MAX);
         let stats = pool.stats();
-        assert!(stats.live <= 2);
+        assert!(stats.live <= MAX, "{stats:?}");
         assert_eq!(stats.idle, stats.live);
         // Each thread discarded 21 instances, each replaced at most once.
-        assert!(created.load(Ordering::SeqCst) <= 2 + 4 * 21);
+        assert!(created.load(Ordering::SeqCst) <= MAX + 4 * 21);
     }
 }

@@ -1,9 +1,43 @@
 //! Per-provider configuration: limits, pool sizing, deadlines and WASI grants.
 //!
 //! Everything is denied or bounded by default; `ComponentConfig::default()` documents each
-//! default. The struct deserializes from the `[providers.*]` tables of `switchboard.toml`
-//! (durations in milliseconds).
+//! default. [`ComponentConfig`] deserializes from a component route's `[route.options]` table
+//! in `switchboard.toml`, with the same key names and units as the `[guest]` table of waPC
+//! guests:
+//!
+//! | key | meaning | alias (old name) |
+//! |---|---|---|
+//! | `max_memory_mib` | cap on linear memory, MiB | `max_memory_bytes` (bytes) |
+//! | `max_table_elements` | cap on table elements | |
+//! | `timeout_ms` | deadline of one call, ms | `call_timeout_ms` |
+//! | `pool_min`, `pool_max` | instances kept warm / alive at most | |
+//! | `pool_wait_ms` | bound on the wait for a free instance, ms | |
+//! | `[grants]` `env` | `{ NAME = "value" }` (or the old list of `["NAME", "value"]` pairs) | |
+//! | `[grants]` `args` | WASI arguments, a list of strings | |
+//! | `[grants]` `dirs` | read-only directories, `[{ host = "...", guest = "/data" }]` | `read_only_dirs` |
+//! | `[grants]` `host_calls` | whether `host.call` may call other routes | |
+//!
+//! Component-only keys: `name`, `max_instances`, `fuel_per_call`, `max_request_bytes`,
+//! `max_response_bytes`, `recycle_after`. Giving a key and its alias together is an error
+//! naming both; unknown keys are errors.
+//!
+//! ```
+//! use std::time::Duration;
+//! use switchboard::component::ComponentConfig;
+//! let config: ComponentConfig = toml::from_str(r#"
+//!     max_memory_mib = 16
+//!     timeout_ms = 500
+//!     pool_max = 4
+//!     [grants]
+//!     env = { MODE = "prod" }
+//!     dirs = [{ host = "/srv/data", guest = "/data" }]
+//! "#).unwrap();
+//! assert_eq!(config.max_memory_bytes, 16 << 20);
+//! assert_eq!(config.call_timeout, Duration::from_millis(500));
+//! assert_eq!(config.grants.env, [("MODE".to_string(), "prod".to_string())]);
+//! ```
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -30,24 +64,21 @@ pub const DEFAULT_POOL_WAIT: Duration = Duration::from_secs(1);
 /// Default number of calls after which an instance is replaced by a fresh one.
 pub const DEFAULT_RECYCLE_AFTER: u64 = 10_000;
 
-/// A host directory visible read-only to a wasip2 component.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReadOnlyDir {
-    /// The directory on the host.
-    pub host: PathBuf,
-    /// The path the component sees (e.g. `/data`).
-    pub guest: String,
-}
+/// A host directory visible read-only to a wasip2 component: the grant type shared with waPC
+/// guests (`wapc::PreopenDir` is the same type).
+pub use crate::sandbox::ReadOnlyDir;
 
 /// The capabilities a component gets. Nothing by default: no environment, no arguments, no
 /// directories, no sockets, no host calls; stdin is empty; stdout/stderr go to `tracing`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(try_from = "raw::Grants")]
+#[non_exhaustive]
 pub struct Grants {
     /// Environment variables, as `(name, value)`.
     pub env: Vec<(String, String)>,
-    /// Read-only preopened directories.
+    /// WASI command-line arguments.
+    pub args: Vec<String>,
+    /// Read-only preopened directories (key `dirs`, alias `read_only_dirs`).
     pub read_only_dirs: Vec<ReadOnlyDir>,
     /// Whether the component may call other routes through the `host.call` import.
     pub host_calls: bool,
@@ -68,20 +99,21 @@ pub struct Grants {
 /// assert_eq!(config.pool_max, 4);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(try_from = "raw::Config")]
 #[non_exhaustive]
 pub struct ComponentConfig {
     /// The provider's name in logs, errors and route listings. Default: the file stem for
     /// files, else `"component"`.
     pub name: Option<String>,
-    /// Cap on linear memory, bytes. Default [`DEFAULT_MAX_MEMORY_BYTES`] (64 MiB).
+    /// Cap on linear memory, bytes (key `max_memory_mib` in MiB, alias `max_memory_bytes`).
+    /// Default [`DEFAULT_MAX_MEMORY_BYTES`] (64 MiB).
     pub max_memory_bytes: usize,
     /// Cap on table elements. Default [`DEFAULT_MAX_TABLE_ELEMENTS`].
     pub max_table_elements: usize,
     /// Cap on core instances. Default [`DEFAULT_MAX_INSTANCES`].
     pub max_instances: usize,
-    /// Deadline of one call. Default [`DEFAULT_CALL_TIMEOUT`] (5 s).
-    #[serde(rename = "call_timeout_ms", with = "millis")]
+    /// Deadline of one call (key `timeout_ms`, alias `call_timeout_ms`). Default
+    /// [`DEFAULT_CALL_TIMEOUT`] (5 s).
     pub call_timeout: Duration,
     /// Fuel per call, when the engine was built with fuel metering; `None` (default) means
     /// no fuel accounting (epoch deadlines bound the time anyway).
@@ -94,8 +126,8 @@ pub struct ComponentConfig {
     pub pool_min: usize,
     /// Instances alive at most. Default [`DEFAULT_POOL_MAX`] (8).
     pub pool_max: usize,
-    /// Bound on the wait for a free instance. Default [`DEFAULT_POOL_WAIT`] (1 s).
-    #[serde(rename = "pool_wait_ms", with = "millis")]
+    /// Bound on the wait for a free instance (key `pool_wait_ms`). Default
+    /// [`DEFAULT_POOL_WAIT`] (1 s).
     pub pool_wait: Duration,
     /// Calls after which an instance is replaced. Default [`DEFAULT_RECYCLE_AFTER`]. `1` gives
     /// a fresh instance per call (maximum isolation, ~10-100 us more per call).
@@ -180,6 +212,12 @@ impl ComponentConfig {
         self
     }
 
+    /// Grant a WASI command-line argument.
+    pub fn with_arg(mut self, arg: impl Into<String>) -> Self {
+        self.grants.args.push(arg.into());
+        self
+    }
+
     /// Grant an environment variable.
     pub fn with_env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.grants.env.push((name.into(), value.into()));
@@ -235,14 +273,120 @@ impl ComponentConfig {
     }
 }
 
-/// `Duration` as integer milliseconds in config files.
-mod millis {
-    use std::time::Duration;
+/// The configuration file's shape: every key and alias, all optional.
+mod raw {
+    use super::*;
 
-    use serde::{Deserialize, Deserializer};
+    /// A component's `[route.options]`.
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    pub(super) struct Config {
+        name: Option<String>,
+        max_memory_mib: Option<usize>,
+        max_memory_bytes: Option<usize>,
+        max_table_elements: Option<usize>,
+        max_instances: Option<usize>,
+        timeout_ms: Option<u64>,
+        call_timeout_ms: Option<u64>,
+        fuel_per_call: Option<u64>,
+        max_request_bytes: Option<usize>,
+        max_response_bytes: Option<usize>,
+        pool_min: Option<usize>,
+        pool_max: Option<usize>,
+        pool_wait_ms: Option<u64>,
+        recycle_after: Option<u64>,
+        grants: Option<super::Grants>,
+    }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        u64::deserialize(d).map(Duration::from_millis)
+    /// Its `[grants]`.
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    pub(super) struct Grants {
+        env: Option<Env>,
+        args: Option<Vec<String>>,
+        dirs: Option<Vec<ReadOnlyDir>>,
+        read_only_dirs: Option<Vec<ReadOnlyDir>>,
+        host_calls: Option<bool>,
+    }
+
+    /// `env = { NAME = "value" }`, or the old list of `[name, value]` pairs.
+    #[derive(Debug, Deserialize)]
+    #[serde(untagged)]
+    enum Env {
+        Table(BTreeMap<String, String>),
+        Pairs(Vec<(String, String)>),
+    }
+
+    /// The value of `key` or of its `alias` (never both).
+    fn one_of<T>(key: (&str, Option<T>), alias: (&str, Option<T>)) -> Result<Option<T>, String> {
+        match (key, alias) {
+            ((key, Some(_)), (alias, Some(_))) => Err(format!(
+                "`{key}` and `{alias}` are the same setting (`{alias}` is its old name): give one"
+            )),
+            ((_, value), (_, None)) | ((_, None), (_, value)) => Ok(value),
+        }
+    }
+
+    impl TryFrom<Config> for super::ComponentConfig {
+        type Error = String;
+
+        fn try_from(raw: Config) -> Result<Self, String> {
+            let defaults = super::ComponentConfig::default();
+            let mib = raw
+                .max_memory_mib
+                .map(|mib| {
+                    mib.checked_mul(1 << 20)
+                        .ok_or_else(|| format!("`max_memory_mib` = {mib} is too large"))
+                })
+                .transpose()?;
+            let max_memory_bytes = one_of(
+                ("max_memory_mib", mib),
+                ("max_memory_bytes", raw.max_memory_bytes),
+            )?;
+            let timeout_ms = one_of(
+                ("timeout_ms", raw.timeout_ms),
+                ("call_timeout_ms", raw.call_timeout_ms),
+            )?;
+            Ok(super::ComponentConfig {
+                name: raw.name,
+                max_memory_bytes: max_memory_bytes.unwrap_or(defaults.max_memory_bytes),
+                max_table_elements: raw
+                    .max_table_elements
+                    .unwrap_or(defaults.max_table_elements),
+                max_instances: raw.max_instances.unwrap_or(defaults.max_instances),
+                call_timeout: timeout_ms.map_or(defaults.call_timeout, Duration::from_millis),
+                fuel_per_call: raw.fuel_per_call,
+                max_request_bytes: raw.max_request_bytes.unwrap_or(defaults.max_request_bytes),
+                max_response_bytes: raw
+                    .max_response_bytes
+                    .unwrap_or(defaults.max_response_bytes),
+                pool_min: raw.pool_min.unwrap_or(defaults.pool_min),
+                pool_max: raw.pool_max.unwrap_or(defaults.pool_max),
+                pool_wait: raw
+                    .pool_wait_ms
+                    .map_or(defaults.pool_wait, Duration::from_millis),
+                recycle_after: raw.recycle_after.unwrap_or(defaults.recycle_after),
+                grants: raw.grants.unwrap_or_default(),
+            })
+        }
+    }
+
+    impl TryFrom<Grants> for super::Grants {
+        type Error = String;
+
+        fn try_from(raw: Grants) -> Result<Self, String> {
+            let dirs = one_of(("dirs", raw.dirs), ("read_only_dirs", raw.read_only_dirs))?;
+            Ok(super::Grants {
+                env: match raw.env {
+                    Some(Env::Table(table)) => table.into_iter().collect(),
+                    Some(Env::Pairs(pairs)) => pairs,
+                    None => Vec::new(),
+                },
+                args: raw.args.unwrap_or_default(),
+                read_only_dirs: dirs.unwrap_or_default(),
+                host_calls: raw.host_calls.unwrap_or(false),
+            })
+        }
     }
 }
 
@@ -278,6 +422,80 @@ mod tests {
         assert_eq!(config.grants.env, vec![("MODE".into(), "prod".into())]);
         assert!(config.grants.host_calls);
         assert_eq!(config.max_memory_bytes, DEFAULT_MAX_MEMORY_BYTES);
+    }
+
+    fn parse(text: &str) -> Result<ComponentConfig, String> {
+        toml::from_str::<ComponentConfig>(text).map_err(|e| e.message().to_string())
+    }
+
+    #[test]
+    fn the_shared_vocabulary_and_its_aliases_mean_the_same() {
+        let dir = std::env::temp_dir();
+        let dir = dir.display();
+        let new = parse(&format!(
+            r#"
+            max_memory_mib = 16
+            timeout_ms = 250
+            pool_wait_ms = 20
+            [grants]
+            env = {{ B = "2", A = "1" }}
+            args = ["serve", "-v"]
+            dirs = [{{ host = "{dir}", guest = "/data" }}]
+            "#
+        ))
+        .expect("new keys");
+        let old = parse(&format!(
+            r#"
+            max_memory_bytes = 16777216
+            call_timeout_ms = 250
+            pool_wait_ms = 20
+            [grants]
+            env = [["A", "1"], ["B", "2"]]
+            args = ["serve", "-v"]
+            read_only_dirs = [{{ host = "{dir}", guest = "/data" }}]
+            "#
+        ))
+        .expect("aliases");
+        assert_eq!(new, old);
+        assert_eq!(new.max_memory_bytes, 16 << 20);
+        assert_eq!(new.call_timeout, Duration::from_millis(250));
+        assert_eq!(new.pool_wait, Duration::from_millis(20));
+        assert_eq!(
+            new.grants.env,
+            vec![("A".into(), "1".into()), ("B".into(), "2".into())]
+        );
+        assert_eq!(new.grants.args, vec!["serve".to_string(), "-v".to_string()]);
+        assert_eq!(
+            new.grants.read_only_dirs,
+            vec![ReadOnlyDir {
+                host: std::env::temp_dir(),
+                guest: "/data".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_key_and_its_alias_together_are_refused_naming_both() {
+        let cases = [
+            (
+                "max_memory_mib = 1\nmax_memory_bytes = 1048576",
+                "`max_memory_mib` and `max_memory_bytes` are the same setting \
+                 (`max_memory_bytes` is its old name): give one",
+            ),
+            (
+                "timeout_ms = 1\ncall_timeout_ms = 1",
+                "`timeout_ms` and `call_timeout_ms` are the same setting \
+                 (`call_timeout_ms` is its old name): give one",
+            ),
+            (
+                "[grants]\ndirs = []\nread_only_dirs = []",
+                "`dirs` and `read_only_dirs` are the same setting \
+                 (`read_only_dirs` is its old name): give one",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse(text), Err(expected.to_string()), "{text}");
+        }
     }
 
     #[test]

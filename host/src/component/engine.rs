@@ -1,10 +1,9 @@
-//! The engine component providers run on: one wasmtime `Engine` with epoch interruption, its
-//! ticker thread, the `Linker` with WASI preview 2 and the `host` interface, and the optional
-//! disk cache of compiled components.
+//! The engine component providers run on: one wasmtime `Engine` with epoch interruption
+//! (advanced by the process-wide ticker of [`crate::sandbox::epoch`]), the `Linker` with WASI
+//! preview 2 and the `host` interface, and the optional disk cache of compiled components.
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::Engine;
@@ -13,9 +12,10 @@ use super::bindings::Provider as ProviderWorld;
 use super::error::ComponentError;
 use super::state::InstanceState;
 use crate::artifact_cache::DiskCache;
-
-/// The epoch period: the precision of component deadlines and cancellation.
-pub const EPOCH_TICK: Duration = Duration::from_millis(2);
+use crate::sandbox::epoch;
+/// The epoch period: the precision of component deadlines and cancellation (the same tick as
+/// waPC guests').
+pub use crate::sandbox::EPOCH_TICK;
 
 /// Settings of a [`ComponentEngine`]. Defaults: no fuel metering, no disk cache.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,8 +44,8 @@ impl EngineOptions {
 }
 
 /// A wasmtime engine configured for component providers, shared by every provider loaded on
-/// it. Cheap to clone. Its ticker thread ends once every clone (including those held by
-/// loaded components) is dropped.
+/// it. Cheap to clone. The epoch ticker lets go of it once every clone (including those held
+/// by loaded components) is dropped.
 #[derive(Clone)]
 pub struct ComponentEngine {
     inner: Arc<EngineInner>,
@@ -68,7 +68,11 @@ impl std::fmt::Debug for ComponentEngine {
 }
 
 impl ComponentEngine {
-    /// An engine with the given options and its own epoch ticker.
+    /// An engine with the given options, registered with the epoch ticker.
+    ///
+    /// # Errors
+    /// [`ComponentError::Engine`] if wasmtime refuses the configuration, the linker cannot be
+    /// set up, or the ticker thread cannot be started.
     pub fn new(options: EngineOptions) -> Result<Self, ComponentError> {
         let mut config = wasmtime::Config::new();
         config.wasm_component_model(true);
@@ -82,7 +86,7 @@ impl ComponentEngine {
         ProviderWorld::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(|e| ComponentError::Engine(format!("cannot add the host interface: {e}")))?;
 
-        start_ticker(&engine)?;
+        epoch::register(&engine).map_err(ComponentError::Engine)?;
         Ok(ComponentEngine {
             inner: Arc::new(EngineInner {
                 engine,
@@ -94,6 +98,9 @@ impl ComponentEngine {
     }
 
     /// The process-wide engine with default options (created on first use).
+    ///
+    /// # Errors
+    /// As [`new`](Self::new), the first time and every time after a failed first time.
     pub fn shared() -> Result<Self, ComponentError> {
         static SHARED: OnceLock<Result<ComponentEngine, String>> = OnceLock::new();
         SHARED
@@ -112,20 +119,4 @@ impl ComponentEngine {
     pub(crate) fn inner(&self) -> &EngineInner {
         &self.inner
     }
-}
-
-fn start_ticker(engine: &Engine) -> Result<(), ComponentError> {
-    let weak = engine.weak();
-    std::thread::Builder::new()
-        .name("switchboard-component-epoch".into())
-        .spawn(move || {
-            // Only a weak reference: the engine (and this thread) can go away.
-            while let Some(engine) = weak.upgrade() {
-                engine.increment_epoch();
-                drop(engine);
-                std::thread::sleep(EPOCH_TICK);
-            }
-        })
-        .map_err(|e| ComponentError::Engine(format!("cannot start the epoch ticker: {e}")))?;
-    Ok(())
 }

@@ -3,6 +3,10 @@
 
 use std::path::PathBuf;
 
+use crate::sandbox::epoch::Interrupt;
+use crate::sandbox::fault::{self, Stop};
+use crate::ProviderError;
+
 /// A component that cannot serve: unreadable, invalid, not matching the world, or misconfigured.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -82,4 +86,74 @@ pub enum ComponentError {
     /// The engine could not be created.
     #[error("cannot create the component engine: {0}")]
     Engine(String),
+}
+
+/// The provider error for wasmtime's error of a failed call or instantiation: the sandbox's
+/// classification ([`fault::classify`]) in the component's terms.
+pub(crate) fn classify(err: wasmtime::Error) -> ProviderError {
+    match fault::classify(&err) {
+        Stop::Interrupted(Interrupt::Deadline) => ProviderError::DeadlineExceeded,
+        Stop::Interrupted(Interrupt::Canceled) => ProviderError::Canceled,
+        Stop::Limit(hit) => ProviderError::LimitExceeded(hit.to_string()),
+        Stop::Trap(wasmtime::Trap::OutOfFuel) => {
+            ProviderError::LimitExceeded("fuel exhausted".into())
+        }
+        Stop::Trap(trap) => ProviderError::Trapped(trap.to_string()),
+        Stop::Exit(_) | Stop::Other => ProviderError::Trapped(err.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::LimitHit;
+
+    #[test]
+    fn each_stop_keeps_its_provider_error_and_text() {
+        let cases = [
+            (
+                wasmtime::Error::new(Interrupt::Deadline),
+                ProviderError::DeadlineExceeded,
+            ),
+            (
+                wasmtime::Error::new(Interrupt::Canceled),
+                ProviderError::Canceled,
+            ),
+            (
+                wasmtime::Error::new(wasmtime::Trap::Interrupt),
+                ProviderError::DeadlineExceeded,
+            ),
+            (
+                wasmtime::Error::new(LimitHit::Memory {
+                    requested: 131072,
+                    limit: 65536,
+                }),
+                ProviderError::LimitExceeded(
+                    "memory of 131072 bytes is over the cap of 65536 bytes".into(),
+                ),
+            ),
+            (
+                wasmtime::Error::new(LimitHit::Table {
+                    requested: 11,
+                    limit: 10,
+                }),
+                ProviderError::LimitExceeded("table of 11 elements is over the cap of 10".into()),
+            ),
+            (
+                wasmtime::Error::new(wasmtime::Trap::OutOfFuel),
+                ProviderError::LimitExceeded("fuel exhausted".into()),
+            ),
+            (
+                wasmtime::Error::new(wasmtime::Trap::UnreachableCodeReached),
+                ProviderError::Trapped("wasm trap: wasm `unreachable` instruction executed".into()),
+            ),
+            (
+                wasmtime::format_err!("boom"),
+                ProviderError::Trapped("boom".into()),
+            ),
+        ];
+        for (err, expected) in cases {
+            assert_eq!(classify(err), expected);
+        }
+    }
 }

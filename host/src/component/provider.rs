@@ -5,16 +5,16 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use wasmtime::{Store, Trap};
+use wasmtime::Store;
 
 use super::bindings::exports::switchboard::provider::handler;
 use super::bindings::switchboard::provider::types;
 use super::bindings::Provider as ProviderWorld;
 use super::config::ComponentConfig;
 use super::engine::ComponentEngine;
-use super::error::ComponentError;
+use super::error::{classify, ComponentError};
 use super::load::{load, Loaded};
-use super::state::{CallScope, InstanceState, Interrupt, LimitHit};
+use super::state::{CallScope, InstanceState};
 use crate::pool::{Pool, PoolError, PoolStats};
 use crate::{CallContext, Provider, ProviderError, Request};
 
@@ -282,11 +282,7 @@ impl ComponentProvider {
                 PoolError::Canceled => ProviderError::Canceled,
                 PoolError::Create(err) => err,
             })?;
-        let Some(warm) = lease.get() else {
-            return Err(ProviderError::Trapped(
-                "instance missing from its lease".into(),
-            ));
-        };
+        let warm = lease.get();
 
         let outcome = self.run(warm, &ctx, req);
         warm.calls += 1;
@@ -386,25 +382,6 @@ fn from_wit_error(err: handler::Error, operation: &str) -> ProviderError {
         types::Error::Failure(types::Failure { message, payload }) => {
             ProviderError::Failed { message, payload }
         }
-    }
-}
-
-/// Turn wasmtime's error for a failed call into the typed provider error.
-fn classify(err: wasmtime::Error) -> ProviderError {
-    if let Some(interrupt) = err.downcast_ref::<Interrupt>() {
-        return match interrupt {
-            Interrupt::Deadline => ProviderError::DeadlineExceeded,
-            Interrupt::Canceled => ProviderError::Canceled,
-        };
-    }
-    if let Some(LimitHit(message)) = err.downcast_ref::<LimitHit>() {
-        return ProviderError::LimitExceeded(message.clone());
-    }
-    match err.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => ProviderError::LimitExceeded("fuel exhausted".into()),
-        Some(Trap::Interrupt) => ProviderError::DeadlineExceeded,
-        Some(trap) => ProviderError::Trapped(trap.to_string()),
-        None => ProviderError::Trapped(err.to_string()),
     }
 }
 

@@ -5,81 +5,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use wasmtime::component::ResourceTable;
-use wasmtime::{ResourceLimiter, UpdateDeadline};
-use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime::UpdateDeadline;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::bindings::switchboard::provider::{host, types};
 use super::config::ComponentConfig;
+use crate::sandbox::epoch;
+use crate::sandbox::grants;
+use crate::sandbox::limits::{Limiter, Limits, TableOverrun};
 use crate::wasi_output::{WasiOutput, Writer, COMPONENT_LOG_TARGET, MAX_LINE_BYTES};
 use crate::{CallContext, CallError, CancelToken, Router};
-
-/// Why the host stopped a running call (returned from the epoch callback and recognised in
-/// the resulting error).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum Interrupt {
-    #[error("deadline exceeded")]
-    Deadline,
-    #[error("call canceled")]
-    Canceled,
-}
-
-/// A resource limit the component hit (recorded by the limiter, recognised in the error).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub(crate) struct LimitHit(pub(crate) String);
-
-/// Caps memory, tables and instances; traps (rather than failing the grow) so the call ends
-/// at once with a typed error instead of a guest abort further on.
-#[derive(Debug)]
-pub(crate) struct Limiter {
-    max_memory_bytes: usize,
-    max_table_elements: usize,
-    max_instances: usize,
-}
-
-impl ResourceLimiter for Limiter {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        if desired > self.max_memory_bytes {
-            return Err(wasmtime::Error::new(LimitHit(format!(
-                "memory of {desired} bytes is over the cap of {} bytes",
-                self.max_memory_bytes
-            ))));
-        }
-        Ok(true)
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        if desired > self.max_table_elements {
-            return Err(wasmtime::Error::new(LimitHit(format!(
-                "table of {desired} elements is over the cap of {}",
-                self.max_table_elements
-            ))));
-        }
-        Ok(true)
-    }
-
-    fn instances(&self) -> usize {
-        self.max_instances
-    }
-
-    fn tables(&self) -> usize {
-        self.max_instances
-    }
-
-    fn memories(&self) -> usize {
-        self.max_instances
-    }
-}
 
 /// The call an instance is serving: what `host.call` routes with, and what the epoch
 /// callback checks.
@@ -121,30 +56,22 @@ impl InstanceState {
                 "stderr",
             ))
             .envs(&config.grants.env)
+            .args(&config.grants.args)
             // Explicit even where these are the defaults: no network of any kind.
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .socket_addr_check(|_, _| Box::pin(async { false }));
-        for dir in &config.grants.read_only_dirs {
-            builder
-                .preopened_dir(&dir.host, &dir.guest, FsPerms::ReadOnly)
-                .map_err(|e| {
-                    format!(
-                        "cannot preopen {} as {}: {e}",
-                        dir.host.display(),
-                        dir.guest
-                    )
-                })?;
-        }
+        grants::preopen_read_only(&mut builder, &config.grants.read_only_dirs)?;
         Ok(InstanceState {
             wasi: builder.build(),
             table: ResourceTable::new(),
-            limiter: Limiter {
+            limiter: Limiter::new(Limits {
                 max_memory_bytes: config.max_memory_bytes,
                 max_table_elements: config.max_table_elements,
-                max_instances: config.max_instances,
-            },
+                table_overrun: TableOverrun::Trap,
+                max_instances: Some(config.max_instances),
+            }),
             provider,
             host_calls: config.grants.host_calls,
             scope: None,
@@ -156,15 +83,7 @@ impl InstanceState {
 
     /// The epoch callback's decision: keep running one more tick, or stop the call.
     pub(crate) fn on_epoch(&self) -> wasmtime::Result<UpdateDeadline> {
-        if self.cancel.as_ref().is_some_and(CancelToken::is_canceled) {
-            return Err(wasmtime::Error::new(Interrupt::Canceled));
-        }
-        match self.deadline {
-            Some(deadline) if Instant::now() >= deadline => {
-                Err(wasmtime::Error::new(Interrupt::Deadline))
-            }
-            _ => Ok(UpdateDeadline::Continue(1)),
-        }
+        epoch::check(self.deadline, self.cancel.as_ref())
     }
 }
 

@@ -428,6 +428,7 @@ impl Checker<'_> {
         if let Some(engine) = &raw.engine {
             guest.engine = Some(match engine.get_ref().as_str() {
                 "switchboard" => EngineKind::Switchboard,
+                #[cfg(feature = "wasmtime-provider")]
                 "wasmtime-provider" => EngineKind::WasmtimeProvider,
                 other => {
                     return Err(self.invalid(

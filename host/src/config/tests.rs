@@ -39,7 +39,7 @@ fn full_example_parses() {
     let config = parse(
         r#"
 [guest]
-engine = "wasmtime-provider"
+engine = "switchboard"
 memory_limit_mib = 16
 timeout_ms = 250
 init_timeout_ms = 1000
@@ -70,7 +70,7 @@ binding = "tarmac"
 "#,
     )
     .unwrap();
-    assert_eq!(config.guest.engine, Some(EngineKind::WasmtimeProvider));
+    assert_eq!(config.guest.engine, Some(EngineKind::Switchboard));
     assert_eq!(config.guest.memory_limit_bytes, Some(16 << 20));
     assert_eq!(config.guest.timeout, Some(Duration::from_millis(250)));
     assert_eq!(config.guest.init_timeout, Some(Duration::from_secs(1)));

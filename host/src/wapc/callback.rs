@@ -23,10 +23,11 @@ impl Router {
     /// use switchboard::{ProviderError, Router};
     /// let router = Router::new();
     /// router.register("database:kv", "Get", |payload: &[u8]| Ok::<_, ProviderError>(payload.to_vec()))?;
-    /// let engine = wasmtime_provider::WasmtimeEngineProviderBuilder::new()
-    ///     .module_bytes(&std::fs::read("guest.wasm")?)
-    ///     .build()?;
-    /// let host = wapc::WapcHost::new(Box::new(engine), Some(router.host_callback()))?;
+    /// let engine = switchboard::wapc::WasmEngine::shared()?;
+    /// let bytes = std::fs::read("guest.wasm")?;
+    /// let pre = switchboard::wapc::SwitchboardEngineProviderPre::new(
+    ///     &engine, "guest", &bytes, &Default::default())?;
+    /// let host = wapc::WapcHost::new(Box::new(pre.provider()), Some(router.host_callback()))?;
     /// let reply = host.call("get", b"key")?;
     /// # Ok(()) }
     /// ```
@@ -35,6 +36,7 @@ impl Router {
         Box::new(move |_id, binding, namespace, operation, payload| {
             let ctx = scope::context().unwrap_or_default();
             let result = router.call(&ctx, binding, namespace, operation, payload);
+            #[cfg(feature = "wasmtime-provider")]
             scope::record_host_result(result.as_ref().err());
             result.map_err(|e: CallError| Box::new(e) as BoxError)
         })
@@ -128,6 +130,7 @@ mod tests {
         assert_eq!(err.map(|e| *e), Some(CallError::DeadlineExceeded));
     }
 
+    #[cfg(feature = "wasmtime-provider")]
     #[test]
     fn callback_records_the_last_host_error() {
         let callback = echo_router().host_callback();

@@ -20,26 +20,23 @@ pub enum EngineKind {
     /// context, typed memory-limit errors, guest stdio captured into `tracing`.
     #[default]
     Switchboard,
-    /// `wasmtime-provider` 2.25, kept for comparison. Known limits: guest stdio is the host's
+    /// `wasmtime-provider` 2.25, kept for comparison (only with the cargo feature
+    /// `wasmtime-provider`). Known limits: guest stdio is the host's
     /// stdio, `_initialize` is not called, the deadline is the fixed `invoke_timeout` (the
     /// call context's deadline and cancellation are not seen by the guest), going over the
     /// memory cap makes `memory.grow` fail instead of a typed error, a trap's cause is lost
     /// (only its backtrace is reported), directory grants are refused (it can only preopen
     /// read-write), and its panics on bad guest pointers are contained by the runtime
     /// (reported as [`TrapCause::EnginePanic`](super::TrapCause)).
+    #[cfg(feature = "wasmtime-provider")]
     WasmtimeProvider,
 }
 
-/// A host directory made visible, read-only, to a WASI guest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PreopenDir {
-    /// The directory on the host.
-    pub host: PathBuf,
-    /// The path the guest sees (e.g. `/data`).
-    pub guest: String,
-}
+/// A host directory made visible, read-only, to a WASI guest: the grant type shared with
+/// component providers (`component::ReadOnlyDir` is the same type).
+pub use crate::sandbox::ReadOnlyDir as PreopenDir;
 
-/// What a WASI preview 1 guest may see. Nothing by default: no environment, no arguments,
+/// What a WASI guest (preview 1 or 0) may see. Nothing by default: no environment, no arguments,
 /// no directories; stdin is empty and stdout/stderr go to `tracing`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WasiGrants {
@@ -84,7 +81,8 @@ pub struct GuestConfig {
     /// Maximum number of instances, i.e. of parallel invocations; further callers wait for a
     /// free instance until their deadline. Default: the number of CPUs (at least 1).
     pub pool_size: usize,
-    /// WASI grants (only used by guests importing `wasi_snapshot_preview1`). Default: none.
+    /// WASI grants (only used by guests importing `wasi_snapshot_preview1` or
+    /// `wasi_unstable`). Default: none.
     pub wasi: WasiGrants,
     /// Directory of compiled-module artifacts, so a process that loads the same guest again
     /// (every `switchboard run`) deserializes in milliseconds instead of compiling. Only the

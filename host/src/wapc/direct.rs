@@ -1,5 +1,6 @@
-//! The guest runtime's own waPC host: an instance of [`SwitchboardEngineProvider`] driven
-//! without `wapc::WapcHost`, its `__host_call`s going straight to the [`Router`].
+//! An instance of [`SwitchboardEngineProvider`] driven by the guest runtime itself, without
+//! `wapc::WapcHost`: its host is a [`DirectHost`](super::direct_host::DirectHost), whose
+//! `__host_call`s go straight to the [`Router`](crate::Router).
 //!
 //! Why not `WapcHost`: its `ModuleState` keeps each call's request, response and host answer
 //! until the *next* call replaces them. When a pooled instance changes threads, the new
@@ -12,132 +13,14 @@
 
 use std::sync::Arc;
 
-use super::engine::SwitchboardEngineProvider;
 use super::error::Fault;
-use crate::{CallContext, CallError, Router};
+use super::instance::SwitchboardEngineProvider;
+use crate::{CallContext, CallError};
 
 /// What wapc's `WapcHost::call` reports when a guest fails without calling `__guest_error`.
 const NO_ERROR_MESSAGE: &str = "No error message set for call failure";
 /// What it reports when a guest succeeds without calling `__guest_response`.
 const NO_RESPONSE: &str = "No error message OR response set for call success";
-
-/// The host side of the waPC protocol for one instance (lives in the instance's store).
-pub(crate) struct DirectHost {
-    router: Router,
-    call: Option<Invocation>,
-}
-
-/// The state of the invocation in progress: the request, and what guest and host answered.
-pub(crate) struct Invocation {
-    ctx: CallContext,
-    /// The operation name followed by the payload.
-    request: Vec<u8>,
-    op_len: usize,
-    guest_response: Option<Vec<u8>>,
-    guest_error: Option<String>,
-    host_response: Option<Vec<u8>>,
-    host_error: Option<String>,
-    last_host_error: Option<CallError>,
-}
-
-impl DirectHost {
-    pub(crate) fn new(router: Router) -> Self {
-        DirectHost { router, call: None }
-    }
-
-    /// Start an invocation of `operation` with `payload` under `ctx`.
-    pub(crate) fn begin(&mut self, ctx: CallContext, operation: &str, payload: &[u8]) {
-        let mut request = Vec::with_capacity(operation.len() + payload.len());
-        request.extend_from_slice(operation.as_bytes());
-        request.extend_from_slice(payload);
-        self.call = Some(Invocation {
-            ctx,
-            request,
-            op_len: operation.len(),
-            guest_response: None,
-            guest_error: None,
-            host_response: None,
-            host_error: None,
-            last_host_error: None,
-        });
-    }
-
-    /// End the invocation, handing back its state.
-    pub(crate) fn end(&mut self) -> Option<Invocation> {
-        self.call.take()
-    }
-
-    /// The invocation in progress (`None` outside one: the guest called an import while not
-    /// invoked, e.g. from a wasm start function of an instance made without a context).
-    pub(crate) fn current(&self) -> Option<&Invocation> {
-        self.call.as_ref()
-    }
-
-    /// `__host_call`: route the call; 1 on success, 0 on failure (the error for
-    /// `__host_error`).
-    pub(crate) fn host_call(
-        &mut self,
-        binding: &str,
-        namespace: &str,
-        operation: &str,
-        payload: &[u8],
-    ) -> Option<i32> {
-        let DirectHost { router, call } = self;
-        let inv = call.as_mut()?;
-        inv.host_response = None;
-        inv.host_error = None;
-        Some(
-            match router.call(&inv.ctx, binding, namespace, operation, payload) {
-                Ok(response) => {
-                    inv.host_response = Some(response);
-                    inv.last_host_error = None;
-                    1
-                }
-                Err(error) => {
-                    inv.host_error = Some(error.to_string());
-                    inv.last_host_error = Some(error);
-                    0
-                }
-            },
-        )
-    }
-
-    /// `__guest_response`.
-    pub(crate) fn set_guest_response(&mut self, response: Vec<u8>) {
-        if let Some(inv) = self.call.as_mut() {
-            inv.guest_response = Some(response);
-        }
-    }
-
-    /// `__guest_error`.
-    pub(crate) fn set_guest_error(&mut self, message: String) {
-        if let Some(inv) = self.call.as_mut() {
-            inv.guest_error = Some(message);
-        }
-    }
-}
-
-impl Invocation {
-    /// The operation name.
-    pub(crate) fn operation(&self) -> &[u8] {
-        &self.request[..self.op_len]
-    }
-
-    /// The payload.
-    pub(crate) fn payload(&self) -> &[u8] {
-        &self.request[self.op_len..]
-    }
-
-    /// The last host call's answer.
-    pub(crate) fn host_response(&self) -> Option<&[u8]> {
-        self.host_response.as_deref()
-    }
-
-    /// The last host call's error text.
-    pub(crate) fn host_error(&self) -> Option<&str> {
-        self.host_error.as_deref()
-    }
-}
 
 /// Why a direct invocation failed.
 #[derive(Debug)]

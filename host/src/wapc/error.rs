@@ -2,6 +2,9 @@
 
 use std::path::PathBuf;
 
+use crate::sandbox::epoch::Interrupt;
+use crate::sandbox::fault::{self, Stop};
+use crate::sandbox::LimitHit;
 use crate::CallError;
 
 /// Why a guest invocation (or loading a guest) failed.
@@ -150,6 +153,34 @@ pub(crate) enum Fault {
     Canceled,
     MemoryLimit { limit: usize, requested: usize },
     Instantiation(String),
+}
+
+impl Fault {
+    /// The fault an engine error stands for. `init` maps unknown failures to instantiation
+    /// errors rather than traps.
+    pub(crate) fn of(err: &wasmtime::Error, init: bool) -> Fault {
+        let trap = |cause| Fault::Trap {
+            cause,
+            detail: format!("{err:?}"),
+        };
+        if let Some(violation) = err.downcast_ref::<AbiViolation>() {
+            return trap(TrapCause::Abi(violation.clone()));
+        }
+        match fault::classify(err) {
+            Stop::Interrupted(Interrupt::Deadline) => Fault::DeadlineExceeded,
+            Stop::Interrupted(Interrupt::Canceled) => Fault::Canceled,
+            Stop::Limit(LimitHit::Memory { requested, limit }) => {
+                Fault::MemoryLimit { limit, requested }
+            }
+            // Not raised for guests (a table overrun fails the grow, see `TableOverrun`);
+            // reported as what it is all the same.
+            Stop::Limit(hit @ LimitHit::Table { .. }) => trap(TrapCause::Other(hit.to_string())),
+            Stop::Exit(status) => trap(TrapCause::Exit(status)),
+            Stop::Trap(wasm) => trap(TrapCause::Wasm(wasm)),
+            Stop::Other if init => Fault::Instantiation(format!("{err:#}")),
+            Stop::Other => trap(TrapCause::Other(format!("{err:#}"))),
+        }
+    }
 }
 
 impl From<Fault> for WapcError {

@@ -1,4 +1,5 @@
-//! The waPC host imports (`wapc.__host_call` and friends), bounds-checked.
+//! The waPC host imports (`wapc.__host_call` and friends), bounds-checked, each written once
+//! against [`WapcView`](super::view::WapcView).
 //!
 //! Every pointer/length pair from the guest goes through [`memory`](super::memory); a bad one
 //! traps the guest with an [`AbiViolation`] and the host keeps serving. `__host_call` hands
@@ -7,11 +8,11 @@
 use wapc::{wapc_functions as f, HOST_NAMESPACE};
 use wasmtime::{Caller, Extern, Linker, Memory};
 
-use super::direct::{DirectHost, Invocation};
-use super::engine::{HostState, StoreData};
 use super::error::{AbiViolation, WapcError};
 use super::memory;
 use super::stdio;
+use super::store::StoreData;
+use super::view::{Detached, WapcView};
 
 type Ctx<'a> = Caller<'a, StoreData>;
 
@@ -60,35 +61,27 @@ fn guest_memory(caller: &mut Ctx<'_>, import: &'static str) -> Result<Memory, Ab
         .ok_or(AbiViolation::NoMemory { import })
 }
 
-fn no_host(import: &'static str) -> AbiViolation {
-    AbiViolation::NoHost { import }
+/// The attached host, or the "no host" violation naming `import`.
+fn host<'a>(
+    data: &'a mut StoreData,
+    import: &'static str,
+) -> Result<&'a mut dyn WapcView, AbiViolation> {
+    data.view().ok_or(AbiViolation::NoHost { import })
 }
 
-/// The runtime-driven host's invocation in progress, or the "no host" violation.
-fn invocation<'a>(
-    host: &'a DirectHost,
-    import: &'static str,
-) -> Result<&'a Invocation, AbiViolation> {
-    host.current().ok_or_else(|| no_host(import))
+/// A host answer, with `Detached` as the "no host" violation naming `import`.
+fn attached<T>(answer: Result<T, Detached>, import: &'static str) -> Result<T, AbiViolation> {
+    answer.map_err(|Detached| AbiViolation::NoHost { import })
 }
 
 fn guest_request(mut caller: Ctx<'_>, op_ptr: i32, ptr: i32) -> wasmtime::Result<()> {
     const IMPORT: &str = f::GUEST_REQUEST_FN;
     let memory = guest_memory(&mut caller, IMPORT)?;
     let (mem, data) = memory.data_and_store_mut(&mut caller);
-    match &data.host {
-        HostState::Unset => return Err(no_host(IMPORT).into()),
-        HostState::Wapc(host) => {
-            if let Some(invocation) = host.get_guest_request() {
-                memory::write(mem, ptr, &invocation.msg, IMPORT)?;
-                memory::write(mem, op_ptr, invocation.operation.as_bytes(), IMPORT)?;
-            }
-        }
-        HostState::Direct(host) => {
-            let inv = invocation(host, IMPORT)?;
-            memory::write(mem, ptr, inv.payload(), IMPORT)?;
-            memory::write(mem, op_ptr, inv.operation(), IMPORT)?;
-        }
+    let host = host(data, IMPORT)?;
+    if let Some(request) = attached(host.guest_request(), IMPORT)? {
+        memory::write(mem, ptr, &request.payload, IMPORT)?;
+        memory::write(mem, op_ptr, &request.operation, IMPORT)?;
     }
     Ok(())
 }
@@ -117,62 +110,44 @@ fn host_call(
     let memory = guest_memory(&mut caller, IMPORT)?;
     let (mem, data) = memory.data_and_store_mut(&mut caller);
     let mem: &[u8] = mem;
-    let binding = memory::utf8(
-        memory::slice(mem, bd_ptr, bd_len, IMPORT)?,
-        IMPORT,
-        "binding",
-    )?;
-    let namespace = memory::utf8(
-        memory::slice(mem, ns_ptr, ns_len, IMPORT)?,
-        IMPORT,
-        "namespace",
-    )?;
-    let operation = memory::utf8(
-        memory::slice(mem, op_ptr, op_len, IMPORT)?,
-        IMPORT,
-        "operation",
-    )?;
+    let binding = name(mem, bd_ptr, bd_len, "binding")?;
+    let namespace = name(mem, ns_ptr, ns_len, "namespace")?;
+    let operation = name(mem, op_ptr, op_len, "operation")?;
     let payload = memory::slice(mem, ptr, len, IMPORT)?;
-    match &mut data.host {
-        HostState::Unset => Err(no_host(IMPORT).into()),
-        // wapc's ModuleState never returns Err here; treat one as a failed call (0) anyway.
-        HostState::Wapc(host) => Ok(host
-            .do_host_call(binding, namespace, operation, payload)
-            .unwrap_or(0)),
-        HostState::Direct(host) => Ok(host
-            .host_call(binding, namespace, operation, payload)
-            .ok_or_else(|| no_host(IMPORT))?),
-    }
+    let host = host(data, IMPORT)?;
+    Ok(attached(
+        host.host_call(binding, namespace, operation, payload),
+        IMPORT,
+    )?)
+}
+
+/// A UTF-8 name argument of `__host_call`.
+fn name<'a>(
+    mem: &'a [u8],
+    ptr: i32,
+    len: i32,
+    what: &'static str,
+) -> Result<&'a str, AbiViolation> {
+    memory::utf8(
+        memory::slice(mem, ptr, len, f::HOST_CALL)?,
+        f::HOST_CALL,
+        what,
+    )
 }
 
 fn host_response(mut caller: Ctx<'_>, ptr: i32) -> wasmtime::Result<()> {
     const IMPORT: &str = f::HOST_RESPONSE_FN;
     let memory = guest_memory(&mut caller, IMPORT)?;
     let (mem, data) = memory.data_and_store_mut(&mut caller);
-    match &data.host {
-        HostState::Unset => return Err(no_host(IMPORT).into()),
-        HostState::Wapc(host) => {
-            host.with_host_response(|bytes| memory::write(mem, ptr, bytes, IMPORT))
-                .transpose()?;
-        }
-        HostState::Direct(host) => {
-            if let Some(bytes) = invocation(host, IMPORT)?.host_response() {
-                memory::write(mem, ptr, bytes, IMPORT)?;
-            }
-        }
+    if let Some(bytes) = attached(host(data, IMPORT)?.host_response(), IMPORT)? {
+        memory::write(mem, ptr, &bytes, IMPORT)?;
     }
     Ok(())
 }
 
-fn host_response_len(caller: Ctx<'_>) -> wasmtime::Result<i32> {
+fn host_response_len(mut caller: Ctx<'_>) -> wasmtime::Result<i32> {
     const IMPORT: &str = f::HOST_RESPONSE_LEN_FN;
-    let len = match &caller.data().host {
-        HostState::Unset => return Err(no_host(IMPORT).into()),
-        HostState::Wapc(host) => host.host_response_len(),
-        HostState::Direct(host) => invocation(host, IMPORT)?
-            .host_response()
-            .map_or(0, <[u8]>::len),
-    };
+    let len = attached(host(caller.data_mut(), IMPORT)?.host_response_len(), IMPORT)?;
     Ok(memory::abi_len(len, IMPORT)?)
 }
 
@@ -181,11 +156,7 @@ fn guest_response(mut caller: Ctx<'_>, ptr: i32, len: i32) -> wasmtime::Result<(
     let memory = guest_memory(&mut caller, IMPORT)?;
     let (mem, data) = memory.data_and_store_mut(&mut caller);
     let bytes = memory::slice(mem, ptr, len, IMPORT)?.to_vec();
-    match &mut data.host {
-        HostState::Unset => return Err(no_host(IMPORT).into()),
-        HostState::Wapc(host) => host.set_guest_response(bytes),
-        HostState::Direct(host) => host.set_guest_response(bytes),
-    }
+    attached(host(data, IMPORT)?.set_guest_response(bytes), IMPORT)?;
     Ok(())
 }
 
@@ -196,11 +167,7 @@ fn guest_error(mut caller: Ctx<'_>, ptr: i32, len: i32) -> wasmtime::Result<()> 
     let bytes = memory::slice(mem, ptr, len, IMPORT)?;
     // A guest's error text is only reported, never parsed: keep it even if not UTF-8.
     let message = String::from_utf8_lossy(bytes).into_owned();
-    match &mut data.host {
-        HostState::Unset => return Err(no_host(IMPORT).into()),
-        HostState::Wapc(host) => host.set_guest_error(message),
-        HostState::Direct(host) => host.set_guest_error(message),
-    }
+    attached(host(data, IMPORT)?.set_guest_error(message), IMPORT)?;
     Ok(())
 }
 
@@ -208,28 +175,14 @@ fn host_error(mut caller: Ctx<'_>, ptr: i32) -> wasmtime::Result<()> {
     const IMPORT: &str = f::HOST_ERROR_FN;
     let memory = guest_memory(&mut caller, IMPORT)?;
     let (mem, data) = memory.data_and_store_mut(&mut caller);
-    match &data.host {
-        HostState::Unset => return Err(no_host(IMPORT).into()),
-        HostState::Wapc(host) => {
-            if let Some(error) = host.get_host_error() {
-                memory::write(mem, ptr, error.as_bytes(), IMPORT)?;
-            }
-        }
-        HostState::Direct(host) => {
-            if let Some(error) = invocation(host, IMPORT)?.host_error() {
-                memory::write(mem, ptr, error.as_bytes(), IMPORT)?;
-            }
-        }
+    if let Some(error) = attached(host(data, IMPORT)?.host_error(), IMPORT)? {
+        memory::write(mem, ptr, error.as_bytes(), IMPORT)?;
     }
     Ok(())
 }
 
-fn host_error_len(caller: Ctx<'_>) -> wasmtime::Result<i32> {
+fn host_error_len(mut caller: Ctx<'_>) -> wasmtime::Result<i32> {
     const IMPORT: &str = f::HOST_ERROR_LEN_FN;
-    let len = match &caller.data().host {
-        HostState::Unset => return Err(no_host(IMPORT).into()),
-        HostState::Wapc(host) => host.get_host_error().map_or(0, |e| e.len()),
-        HostState::Direct(host) => invocation(host, IMPORT)?.host_error().map_or(0, str::len),
-    };
+    let len = attached(host(caller.data_mut(), IMPORT)?.host_error_len(), IMPORT)?;
     Ok(memory::abi_len(len, IMPORT)?)
 }

@@ -1,20 +1,17 @@
 //! The guest runtime: a waPC module compiled once, invoked from many threads through a pool
 //! of instances, with host calls routed by a [`Router`].
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use wapc::{WapcHost, WebAssemblyEngineProvider};
-
+use super::compile::SwitchboardEngineProviderPre;
 use super::config::{EngineKind, GuestConfig};
 use super::direct::{DirectInstance, Failure};
-use super::engine::SwitchboardEngineProviderPre;
 use super::epoch::WasmEngine;
-use super::error::{TrapCause, WapcError};
-use super::legacy::{self, LegacyPre};
-use super::scope::{self, Outcome};
+use super::error::WapcError;
+#[cfg(feature = "wasmtime-provider")]
+use super::wasmtime_provider::{WapcHostInstance, WasmtimeProviderPre};
 use crate::pool::{Lease, Pool, PoolError};
 use crate::{CallContext, CallError, Router};
 
@@ -46,12 +43,16 @@ struct ModuleInner {
 #[derive(Debug)]
 enum Compiled {
     Switchboard(SwitchboardEngineProviderPre),
-    WasmtimeProvider(Box<LegacyPre>),
+    #[cfg(feature = "wasmtime-provider")]
+    WasmtimeProvider(Box<WasmtimeProviderPre>),
 }
 
 impl GuestModule {
     /// Read and compile a module file (binary wasm, or WAT text). The guest is named after
     /// the file stem unless `config.name` is set.
+    ///
+    /// # Errors
+    /// [`WapcError::Io`] if the file cannot be read, else as [`from_bytes`](Self::from_bytes).
     pub fn from_file(path: impl AsRef<Path>, config: GuestConfig) -> Result<Self, WapcError> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|source| WapcError::Io {
@@ -68,11 +69,18 @@ impl GuestModule {
     }
 
     /// Compile module bytes (binary wasm, or WAT text) on the shared [`WasmEngine`].
+    ///
+    /// # Errors
+    /// [`WapcError::BadModule`] for bytes that are not a usable waPC module,
+    /// [`WapcError::Config`] for a configuration that cannot be honoured (or no engine).
     pub fn from_bytes(bytes: &[u8], config: GuestConfig) -> Result<Self, WapcError> {
         Self::from_bytes_with_engine(&WasmEngine::shared()?, bytes, config)
     }
 
     /// Compile module bytes on a given engine.
+    ///
+    /// # Errors
+    /// As [`from_bytes`](Self::from_bytes).
     pub fn from_bytes_with_engine(
         engine: &WasmEngine,
         bytes: &[u8],
@@ -83,10 +91,11 @@ impl GuestModule {
             EngineKind::Switchboard => Compiled::Switchboard(SwitchboardEngineProviderPre::new(
                 engine, &name, bytes, &config,
             )?),
+            #[cfg(feature = "wasmtime-provider")]
             EngineKind::WasmtimeProvider => {
                 // Compile and check through our engine first for the same typed load errors.
                 let pre = SwitchboardEngineProviderPre::new(engine, &name, bytes, &config)?;
-                Compiled::WasmtimeProvider(Box::new(LegacyPre::new(
+                Compiled::WasmtimeProvider(Box::new(WasmtimeProviderPre::new(
                     engine,
                     pre.module().clone(),
                     &config,
@@ -114,6 +123,10 @@ impl GuestModule {
 
     /// A runtime whose host calls go to `router`. One instance is created (and initialised)
     /// right away so that a guest failing at init is reported here.
+    ///
+    /// # Errors
+    /// The first instance's failure: [`WapcError::Instantiation`], a trap, the memory cap or
+    /// the init deadline.
     pub fn runtime(&self, router: &Router) -> Result<GuestRuntime, WapcError> {
         let runtime = GuestRuntime {
             inner: Arc::new(RuntimeInner {
@@ -133,35 +146,8 @@ enum PooledHost {
     /// Switchboard's engine, driven by the runtime itself (see [`super::direct`]).
     Direct(DirectInstance),
     /// wasmtime-provider behind a `wapc::WapcHost`.
+    #[cfg(feature = "wasmtime-provider")]
     Wapc(WapcHostInstance),
-}
-
-/// A `WapcHost` and the guest's name for `CallContext::caller` (one allocation per instance,
-/// so the refcount traffic of every call stays on the thread holding the instance).
-struct WapcHostInstance {
-    host: WapcHost,
-    caller: Arc<str>,
-}
-
-// SAFETY: `WapcHost` is `!Send` only because it stores its engine as
-// `Box<dyn WebAssemblyEngineProvider>` without a `Send` bound; its other field is an
-// `Arc<ModuleState>`, which is `Send + Sync`. `WapcHostInstance::new` only accepts engines that
-// are `Send`, so the whole host may move to another thread. It is never shared: the pool hands
-// it to one thread at a time.
-unsafe impl Send for WapcHostInstance {}
-
-impl WapcHostInstance {
-    fn new<E: WebAssemblyEngineProvider + Send + 'static>(
-        engine: E,
-        router: &Router,
-        guest: &str,
-    ) -> Result<Self, wapc::errors::Error> {
-        let host = WapcHost::new(Box::new(engine), Some(router.host_callback()))?;
-        Ok(WapcHostInstance {
-            host,
-            caller: Arc::from(guest),
-        })
-    }
 }
 
 /// Invokes a guest's operations. `Clone` (shared pool), `Send + Sync`: call
@@ -189,12 +175,18 @@ impl std::fmt::Debug for GuestRuntime {
 
 impl GuestRuntime {
     /// Invoke `operation` with `payload`, within the configured invoke timeout.
+    ///
+    /// # Errors
+    /// Every way an invocation ends without a reply, one [`WapcError`] variant each.
     pub fn invoke(&self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, WapcError> {
         self.invoke_with(&CallContext::new(), operation, payload)
     }
 
     /// Invoke with a caller's context: its deadline (capped by the invoke timeout) and
     /// cancellation token bound the guest and reach every host call it makes.
+    ///
+    /// # Errors
+    /// As [`invoke`](Self::invoke).
     pub fn invoke_with(
         &self,
         ctx: &CallContext,
@@ -211,13 +203,11 @@ impl GuestRuntime {
         let mut lease = self.checkout(&ctx)?;
         // Only a clean end returns the instance: a panic in between discards it.
         let result = match lease.get() {
-            Some(PooledHost::Direct(instance)) => instance
+            PooledHost::Direct(instance) => instance
                 .invoke(ctx, operation, payload)
                 .map_err(WapcError::from),
-            Some(PooledHost::Wapc(instance)) => {
-                Self::invoke_wapc_host(instance, ctx, operation, payload)
-            }
-            None => Err(WapcError::Instantiation("the pool lent no instance".into())),
+            #[cfg(feature = "wasmtime-provider")]
+            PooledHost::Wapc(instance) => instance.invoke(ctx, operation, payload),
         };
         match &result {
             Err(error) if error.discards_instance() => {
@@ -226,59 +216,6 @@ impl GuestRuntime {
             _ => lease.keep(),
         }
         result
-    }
-
-    fn invoke_wapc_host(
-        instance: &WapcHostInstance,
-        ctx: CallContext,
-        operation: &str,
-        payload: &[u8],
-    ) -> Result<Vec<u8>, WapcError> {
-        let scope = scope::enter(ctx.with_caller(Arc::clone(&instance.caller)));
-        // wasmtime-provider panics on bad guest pointers; contain it to this instance.
-        let result = catch_unwind(AssertUnwindSafe(|| instance.host.call(operation, payload)));
-        let outcome = scope.finish();
-        match result {
-            Ok(Ok(response)) => Ok(response),
-            Ok(Err(error)) => Err(Self::classify_legacy(error, outcome)),
-            Err(panic) => {
-                let message = panic_message(panic.as_ref());
-                Err(WapcError::Trap {
-                    detail: message.clone(),
-                    cause: TrapCause::EnginePanic(message),
-                })
-            }
-        }
-    }
-
-    /// A wasmtime-provider failure, told apart by its text (it keeps no error types).
-    fn classify_legacy(error: wapc::errors::Error, outcome: Outcome) -> WapcError {
-        if let Some(fault) = outcome.fault {
-            return fault.into();
-        }
-        match error {
-            wapc::errors::Error::GuestCallFailure(message) => {
-                if message == legacy::INTERRUPTED_MESSAGE {
-                    WapcError::DeadlineExceeded
-                } else if legacy::looks_like_trap(&message) {
-                    WapcError::Trap {
-                        cause: TrapCause::Other(legacy::TRAP_CAUSE.to_owned()),
-                        detail: message,
-                    }
-                } else if let Some(error) = outcome.last_host_error {
-                    WapcError::HostCall {
-                        error,
-                        guest_message: message,
-                    }
-                } else {
-                    WapcError::Guest(message)
-                }
-            }
-            other => WapcError::Trap {
-                cause: TrapCause::Other(other.to_string()),
-                detail: format!("{other:?}"),
-            },
-        }
     }
 
     /// An instance; with every one busy, wait for one as long as `ctx` allows.
@@ -297,32 +234,14 @@ impl GuestRuntime {
 
     fn new_host(&self, ctx: &CallContext) -> Result<PooledHost, WapcError> {
         let router = &self.inner.router;
-        let guest = self.inner.module.name();
-        let pre = match &self.inner.module.inner.compiled {
-            Compiled::Switchboard(pre) => {
-                return DirectInstance::new(pre.direct_provider(router), ctx)
-                    .map(PooledHost::Direct)
-                    .map_err(WapcError::from);
-            }
-            Compiled::WasmtimeProvider(pre) => pre,
-        };
-        // Host calls made by the guest's init functions are this guest's calls too.
-        let scope = scope::enter(ctx.clone().with_caller(guest));
-        let provider = pre.provider()?;
-        let created = catch_unwind(AssertUnwindSafe(|| {
-            WapcHostInstance::new(provider, router, guest)
-        }));
-        let outcome = scope.finish();
-        match created {
-            Ok(Ok(host)) => Ok(PooledHost::Wapc(host)),
-            Ok(Err(error)) => Err(outcome.fault.map_or_else(
-                || WapcError::Instantiation(error.to_string()),
-                WapcError::from,
-            )),
-            Err(panic) => Err(WapcError::Instantiation(format!(
-                "engine panicked: {}",
-                panic_message(panic.as_ref())
-            ))),
+        match &self.inner.module.inner.compiled {
+            Compiled::Switchboard(pre) => DirectInstance::new(pre.direct_provider(router), ctx)
+                .map(PooledHost::Direct)
+                .map_err(WapcError::from),
+            #[cfg(feature = "wasmtime-provider")]
+            Compiled::WasmtimeProvider(pre) => pre
+                .instance(router, self.inner.module.name(), ctx)
+                .map(PooledHost::Wapc),
         }
     }
 
@@ -358,15 +277,5 @@ impl From<Failure> for WapcError {
                 last_host_error: None,
             } => WapcError::Guest(message),
         }
-    }
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(text) = panic.downcast_ref::<&str>() {
-        (*text).to_owned()
-    } else if let Some(text) = panic.downcast_ref::<String>() {
-        text.clone()
-    } else {
-        "unknown panic".to_owned()
     }
 }

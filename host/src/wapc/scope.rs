@@ -1,21 +1,26 @@
-//! The guest invocation in progress on this thread.
+//! The guest invocation in progress on this thread, for guests driven by `wapc::WapcHost`.
 //!
-//! wapc's `HostCallback` receives only `(id, binding, namespace, operation, payload)`, and
-//! `WapcHost::call` flattens engine errors into strings. A synchronous guest runs on the
-//! calling thread, so the runtime publishes the invocation's [`CallContext`] here for the
-//! host callback and the engine, and they report back the last host-call error and the
-//! engine fault. Scopes nest (a provider may invoke another guest on the same thread).
+//! wapc's `HostCallback` receives only `(id, binding, namespace, operation, payload)`. A
+//! synchronous guest runs on the calling thread, so [`with_call_context`] (and the runtime,
+//! for the wasmtime-provider engine) publishes the invocation's [`CallContext`] here for the
+//! host callback and for Switchboard's engine. With the `wasmtime-provider` feature the host
+//! callback also reports back the last host-call error, since wasmtime-provider flattens
+//! everything into strings. Scopes nest (a provider may invoke another guest on the same
+//! thread).
+//!
+//! [`with_call_context`]: super::with_call_context
 
 use std::cell::RefCell;
 
-use super::error::Fault;
-use crate::{CallContext, CallError};
+use crate::CallContext;
+#[cfg(feature = "wasmtime-provider")]
+use crate::CallError;
 
 #[derive(Debug, Default)]
 struct Invocation {
     ctx: CallContext,
+    #[cfg(feature = "wasmtime-provider")]
     last_host_error: Option<CallError>,
-    fault: Option<Fault>,
 }
 
 thread_local! {
@@ -26,9 +31,8 @@ thread_local! {
 #[derive(Debug, Default)]
 pub(crate) struct Outcome {
     /// The error of the guest's last host call, if that call failed.
+    #[cfg(feature = "wasmtime-provider")]
     pub(crate) last_host_error: Option<CallError>,
-    /// The engine fault that ended the invocation, if any.
-    pub(crate) fault: Option<Fault>,
 }
 
 /// Restores the enclosing invocation (if any) when dropped.
@@ -58,11 +62,20 @@ impl Scope {
         self.finished = true;
         let previous = self.previous.take();
         let ended = CURRENT.with_borrow_mut(|current| std::mem::replace(current, previous));
-        ended.map_or_else(Outcome::default, |inv| Outcome {
-            last_host_error: inv.last_host_error,
-            fault: inv.fault,
-        })
+        outcome(ended)
     }
+}
+
+#[cfg(feature = "wasmtime-provider")]
+fn outcome(ended: Option<Invocation>) -> Outcome {
+    ended.map_or_else(Outcome::default, |inv| Outcome {
+        last_host_error: inv.last_host_error,
+    })
+}
+
+#[cfg(not(feature = "wasmtime-provider"))]
+fn outcome(_ended: Option<Invocation>) -> Outcome {
+    Outcome::default()
 }
 
 impl Drop for Scope {
@@ -80,19 +93,11 @@ pub(crate) fn context() -> Option<CallContext> {
 }
 
 /// Remember the outcome of a host call: a failure is kept, a success clears it.
+#[cfg(feature = "wasmtime-provider")]
 pub(crate) fn record_host_result(error: Option<&CallError>) {
     CURRENT.with_borrow_mut(|current| {
         if let Some(inv) = current.as_mut() {
             inv.last_host_error = error.cloned();
-        }
-    });
-}
-
-/// Remember the engine fault that ended the invocation.
-pub(crate) fn record_fault(fault: &Fault) {
-    CURRENT.with_borrow_mut(|current| {
-        if let Some(inv) = current.as_mut() {
-            inv.fault = Some(fault.clone());
         }
     });
 }
@@ -107,22 +112,27 @@ mod tests {
         assert!(context().is_none());
         let outer_deadline = Instant::now() + Duration::from_secs(60);
         let outer = enter(CallContext::new().with_deadline(outer_deadline));
-        record_host_result(Some(&CallError::Canceled));
         {
             let inner = enter(CallContext::new());
             assert_eq!(context().and_then(|c| c.deadline()), None);
-            record_fault(&Fault::DeadlineExceeded);
-            let outcome = inner.finish();
-            assert_eq!(outcome.fault, Some(Fault::DeadlineExceeded));
-            assert_eq!(outcome.last_host_error, None);
+            drop(inner.finish());
         }
         assert_eq!(context().and_then(|c| c.deadline()), Some(outer_deadline));
-        let outcome = outer.finish();
-        assert_eq!(outcome.last_host_error, Some(CallError::Canceled));
-        assert_eq!(outcome.fault, None);
+        drop(outer.finish());
         assert!(context().is_none());
     }
 
+    #[cfg(feature = "wasmtime-provider")]
+    #[test]
+    fn host_errors_stay_in_their_scope() {
+        let outer = enter(CallContext::new());
+        record_host_result(Some(&CallError::Canceled));
+        let inner = enter(CallContext::new());
+        assert_eq!(inner.finish().last_host_error, None);
+        assert_eq!(outer.finish().last_host_error, Some(CallError::Canceled));
+    }
+
+    #[cfg(feature = "wasmtime-provider")]
     #[test]
     fn success_clears_the_last_host_error() {
         let scope = enter(CallContext::new());
