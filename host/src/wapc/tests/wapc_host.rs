@@ -102,7 +102,7 @@ fn async_callback_plugs_into_wapc_host_async() {
         panic!("no tokio runtime");
     };
     let result = runtime.block_on(async {
-        let engine = wasmtime_provider::WasmtimeEngineProviderBuilder::new()
+        let engine = ::wasmtime_provider::WasmtimeEngineProviderBuilder::new()
             .module_bytes(GUEST_WAT.as_bytes())
             .build_async()
             .map_err(|e| e.to_string())?;
