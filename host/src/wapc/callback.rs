@@ -73,7 +73,7 @@ impl Router {
 pub fn with_call_context<R>(ctx: CallContext, f: impl FnOnce() -> R) -> R {
     let scope = scope::enter(ctx);
     let result = f();
-    drop(scope.finish());
+    scope.finish();
     result
 }
 

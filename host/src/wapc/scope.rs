@@ -47,7 +47,8 @@ pub(crate) fn enter(ctx: CallContext) -> Scope {
     let previous = CURRENT.with_borrow_mut(|current| {
         current.replace(Invocation {
             ctx,
-            ..Invocation::default()
+            #[cfg(feature = "wasmtime-provider")]
+            last_host_error: None,
         })
     });
     Scope {
@@ -115,10 +116,10 @@ mod tests {
         {
             let inner = enter(CallContext::new());
             assert_eq!(context().and_then(|c| c.deadline()), None);
-            drop(inner.finish());
+            inner.finish();
         }
         assert_eq!(context().and_then(|c| c.deadline()), Some(outer_deadline));
-        drop(outer.finish());
+        outer.finish();
         assert!(context().is_none());
     }
 

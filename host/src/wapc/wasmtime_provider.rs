@@ -100,7 +100,7 @@ impl WasmtimeProviderPre {
         let created = catch_unwind(AssertUnwindSafe(|| {
             WapcHostInstance::new(provider, router, guest)
         }));
-        drop(scope.finish());
+        scope.finish();
         match created {
             Ok(Ok(host)) => Ok(host),
             Ok(Err(error)) => Err(WapcError::Instantiation(error.to_string())),
