@@ -86,16 +86,25 @@ fn wasmtime_provider_refuses_read_only_dirs() {
     assert!(matches!(err, Some(WapcError::Config(_))), "{err:?}");
 }
 
-/// An old TinyGo guest: WASI preview 0 (`wasi_unstable`) only. Writes a line to stdout through
-/// `wasi_unstable::fd_write` and replies "ok".
+/// An old TinyGo guest: WASI preview 0 (`wasi_unstable`) only. `v` replies the number of
+/// environment variables it can see (4 bytes, little endian); anything else writes a line to
+/// stdout through `wasi_unstable::fd_write` and replies "ok".
 const WASI_P0_GUEST_WAT: &str = r#"
 (module
   (import "wasi_unstable" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_unstable" "environ_sizes_get" (func $env_sizes (param i32 i32) (result i32)))
+  (import "wapc" "__guest_request" (func $guest_request (param i32 i32)))
   (import "wapc" "__guest_response" (func $guest_response (param i32 i32)))
   (memory (export "memory") 1)
   (data (i32.const 320) "hello from wasi_unstable\n")
   (data (i32.const 40) "ok")
   (func (export "__guest_call") (param $op_len i32) (param $msg_len i32) (result i32)
+    (call $guest_request (i32.const 1024) (i32.const 4096))
+    (if (i32.eq (i32.load8_u (i32.const 1024)) (i32.const 118))
+      (then
+        (drop (call $env_sizes (i32.const 400) (i32.const 404)))
+        (call $guest_response (i32.const 400) (i32.const 4))
+        (return (i32.const 1))))
     (i32.store (i32.const 300) (i32.const 320))
     (i32.store (i32.const 304) (i32.const 25))
     (drop (call $fd_write (i32.const 1) (i32.const 300) (i32.const 1) (i32.const 340)))
@@ -148,6 +157,28 @@ fn old_tinygo_guests_importing_wasi_unstable_run_with_stdio_captured() {
     assert_eq!(
         guest_lines(&events),
         vec![("tinygo-2021", "stdout", "hello from wasi_unstable")]
+    );
+}
+
+#[test]
+fn wasi_unstable_guests_get_only_what_is_granted() {
+    let load = |config: GuestConfig| {
+        GuestModule::from_bytes(
+            WASI_P0_GUEST_WAT.as_bytes(),
+            config.with_name("tinygo-2021"),
+        )
+        .and_then(|module| module.runtime(&Router::new()))
+        .expect("a wasi_unstable guest loads")
+    };
+    let denied = load(GuestConfig::default());
+    assert_eq!(
+        denied.invoke("v", b"").expect("env count"),
+        0u32.to_le_bytes().to_vec()
+    );
+    let granted = load(GuestConfig::default().with_env("A", "1").with_env("B", "2"));
+    assert_eq!(
+        granted.invoke("v", b"").expect("env count"),
+        2u32.to_le_bytes().to_vec()
     );
 }
 
