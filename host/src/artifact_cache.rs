@@ -4,8 +4,8 @@
 //! CLI that compiles its guest on every run pays cranelift each time; deserializing a compiled
 //! artifact takes milliseconds. Artifacts are keyed by the SHA-256 of the kind, the wasm bytes
 //! and the engine's compatibility hash (wasmtime version, target, compilation settings), so a
-//! changed input or engine never picks up a stale artifact. Files are written to a temporary name and renamed, so readers never see half a
-//! file.
+//! changed input or engine never picks up a stale artifact. Files are written to a temporary
+//! name and renamed, so readers never see half a file.
 //!
 //! Trust: deserializing runs native code from the cache directory, so the directory must be
 //! writable only by whoever runs the host.
