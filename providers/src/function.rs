@@ -30,7 +30,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use switchboard::config::{Capability, FactoryContext, FactoryError, ProviderRegistry};
+use switchboard::config::{
+    BuiltRoutes, Capability, FactoryContext, FactoryError, ProviderRegistry,
+};
 use switchboard::wapc::{GuestConfig, GuestModule, GuestRuntime, WapcError};
 use switchboard::{CallContext, Provider, ProviderError, Request, RouteKey};
 
@@ -189,10 +191,7 @@ impl FunctionGuests {
         self
     }
 
-    fn build(
-        &self,
-        ctx: &FactoryContext<'_>,
-    ) -> Result<Vec<(RouteKey, Arc<dyn Provider>)>, FactoryError> {
+    fn build(&self, ctx: &FactoryContext<'_>) -> Result<BuiltRoutes, FactoryError> {
         let router = ctx.router().ok_or_else(|| {
             FactoryError::other("guest functions are built for a router, and none was given")
         })?;

@@ -33,12 +33,15 @@ impl FactoryError {
 pub type ProviderFactory =
     dyn Fn(&FactoryContext<'_>) -> Result<Arc<dyn Provider>, FactoryError> + Send + Sync;
 
+/// The routes a preset or functions factory builds: keys and their providers, in
+/// registration order.
+pub type BuiltRoutes = Vec<(RouteKey, Arc<dyn Provider>)>;
+
 /// Builds a set of routes from one context: every route of a `[preset.<name>]` (e.g. the
 /// Tarmac suite under binding `tarmac`) from the preset's table, or the route serving the
 /// config's `[function.<name>]` guests.
-pub type PresetFactory = dyn Fn(&FactoryContext<'_>) -> Result<Vec<(RouteKey, Arc<dyn Provider>)>, FactoryError>
-    + Send
-    + Sync;
+pub type PresetFactory =
+    dyn Fn(&FactoryContext<'_>) -> Result<BuiltRoutes, FactoryError> + Send + Sync;
 
 /// `[guest]` of a context built without a config: nothing set.
 static NO_GUEST: GuestSettings = GuestSettings {

@@ -60,7 +60,7 @@ mod raw;
 mod registry;
 
 pub use apply::ApplyOptions;
-pub use context::{FactoryContext, FactoryError, PresetFactory, ProviderFactory};
+pub use context::{BuiltRoutes, FactoryContext, FactoryError, PresetFactory, ProviderFactory};
 pub use error::ConfigError;
 pub use location::Location;
 pub use model::{
