@@ -23,17 +23,24 @@ fn apply_registers_routes_that_serve_calls() {
     assert_eq!(router.call(&ctx, "any", "t", "up", b"abc").unwrap(), b"ABC");
     router.call(&ctx, "demo", "kv", "Set", b"k=v").unwrap();
     assert_eq!(router.call(&ctx, "demo", "kv", "Get", b"k").unwrap(), b"v");
-    assert!(matches!(
+    assert_eq!(
         router.call(&ctx, "other", "kv", "Get", b"k"),
-        Err(CallError::NotFound { .. })
-    ));
+        Err(CallError::NotFound {
+            binding: "other".into(),
+            namespace: "kv".into(),
+            operation: "Get".into(),
+        })
+    );
 }
 
 #[test]
 fn unknown_provider_names_the_provider_value() {
     let config = parse("[[route]]\nnamespace = \"a\"\nprovider = \"ecko\"\n").unwrap();
     let err = config.apply(&Router::new(), &builtins()).unwrap_err();
-    assert!(matches!(&err, ConfigError::UnknownProvider { name, .. } if name == "ecko"));
+    assert!(
+        matches!(&err, ConfigError::UnknownProvider { name, .. } if name == "ecko"),
+        "{err:?}"
+    );
     assert_eq!(
         err.to_string(),
         "conf/switchboard.toml:3:12: `route[0].provider`: unknown provider 'ecko' \
@@ -48,7 +55,8 @@ fn component_route_without_component_runtime_is_an_unknown_provider() {
         .apply(&Router::new(), &ProviderRegistry::new())
         .unwrap_err();
     assert!(
-        matches!(&err, ConfigError::UnknownProvider { name, known, .. } if name == "component" && known.is_empty())
+        matches!(&err, ConfigError::UnknownProvider { name, known, .. } if name == "component" && known.is_empty()),
+        "{err:?}"
     );
 }
 
@@ -60,10 +68,13 @@ fn factory_errors_name_the_route() {
     .unwrap();
     let router = Router::new();
     let err = config.apply(&router, &builtins()).unwrap_err();
-    assert!(matches!(
-        &err,
-        ConfigError::Provider { provider, source: FactoryError::InvalidOptions(_), .. } if provider == "fail"
-    ));
+    assert!(
+        matches!(
+            &err,
+            ConfigError::Provider { provider, source: FactoryError::InvalidOptions(_), .. } if provider == "fail"
+        ),
+        "{err:?}"
+    );
     assert_eq!(
         err.to_string(),
         "conf/switchboard.toml:5:1: `route[1]`: provider 'fail': invalid options: \
@@ -132,7 +143,10 @@ fn presets_build_their_routes() {
 
     let config = parse("[preset.tarmac]\n").unwrap();
     let err = config.apply(&Router::new(), &registry).unwrap_err();
-    assert!(matches!(&err, ConfigError::UnknownPreset { name, .. } if name == "tarmac"));
+    assert!(
+        matches!(&err, ConfigError::UnknownPreset { name, .. } if name == "tarmac"),
+        "{err:?}"
+    );
     assert_eq!(
         err.to_string(),
         "conf/switchboard.toml:1:1: `preset.tarmac`: unknown preset 'tarmac' (known: suite)"

@@ -192,7 +192,8 @@ fn a_route_needs_exactly_one_of_provider_and_component() {
 fn unreadable_file_is_io() {
     let err = Config::load("/nonexistent/switchboard.toml").unwrap_err();
     assert!(
-        matches!(&err, ConfigError::Io { path, .. } if path == Path::new("/nonexistent/switchboard.toml"))
+        matches!(&err, ConfigError::Io { path, .. } if path == Path::new("/nonexistent/switchboard.toml")),
+        "{err:?}"
     );
     assert!(err.location().is_none());
 }

@@ -65,10 +65,14 @@ fn binding_scoped_route_beats_unscoped_and_only_matches_its_binding() {
         router.call(&ctx(), "other", "kv", "get", b"").unwrap(),
         b"any"
     );
-    assert!(matches!(
+    assert_eq!(
         router.call(&ctx(), "other", "only", "x", b""),
-        Err(CallError::NotFound { .. })
-    ));
+        Err(CallError::NotFound {
+            binding: "other".into(),
+            namespace: "only".into(),
+            operation: "x".into(),
+        })
+    );
     assert_eq!(
         router.call(&ctx(), "tarmac", "only", "x", b"p").unwrap(),
         b"p"

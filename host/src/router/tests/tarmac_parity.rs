@@ -128,7 +128,18 @@ fn tarmac_missing_function_is_not_found() {
     let err = router
         .call(&ctx(), "default2", "badfunc", "nil", b"")
         .unwrap_err();
-    assert!(matches!(err, CallError::NotFound { ref namespace, .. } if namespace == "badfunc"));
+    assert_eq!(
+        err,
+        CallError::NotFound {
+            binding: "default2".into(),
+            namespace: "badfunc".into(),
+            operation: "nil".into(),
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "no route for namespace 'badfunc' operation 'nil' (binding 'default2')"
+    );
 }
 
 #[test]
