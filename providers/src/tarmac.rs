@@ -426,7 +426,7 @@ impl TarmacSuite {
 ///   `httpclient` ([`HttpOptions`]), `logger` and `metrics` (no options), for `[[route]]`s.
 ///
 /// Guest functions (`[function.<name>]`) are their own capability,
-/// [`FunctionGuests`](crate::function::FunctionGuests).
+/// [`FunctionGuests`](crate::FunctionGuests).
 ///
 /// ```
 /// use switchboard::config::ProviderRegistry;
