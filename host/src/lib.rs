@@ -24,6 +24,6 @@ pub use context::{CallContext, CancelToken};
 pub use error::{CallError, ProviderError, RegisterError};
 pub use provider::{provider_fn, FnProvider, IntoProvider, Provider, Request};
 pub use router::{
-    CallInfo, CallResult, Conflict, PostCall, PreCall, PreOutcome, RouteInfo, RouteKey, Router,
-    RouterBuilder,
+    BatchError, CallInfo, CallResult, Conflict, PostCall, PreCall, PreOutcome, RouteInfo, RouteKey,
+    Router, RouterBuilder,
 };

@@ -7,9 +7,14 @@
 //! and by the router's own re-entrancy limit, and every nested invocation inherits the caller's
 //! deadline and cancellation.
 //!
-//! The guests are anything implementing [`GuestFunction`]; [`switchboard::wapc::GuestRuntime`]
-//! does (its `handler`). Build the runtimes with the router that will serve their host calls,
-//! then register this provider on that router:
+//! From `switchboard.toml`, the [`FunctionGuests`] capability compiles every
+//! `[function.<name>]` guest with the config's `[guest]` settings and serves them as namespace
+//! `function` under the binding of `[preset.tarmac]` (`tarmac` unless the preset says
+//! otherwise; `"*"` for every binding).
+//!
+//! In code, the guests are anything implementing [`GuestFunction`];
+//! [`switchboard::wapc::GuestRuntime`] does (its `handler`). Build the runtimes with the router
+//! that will serve their host calls, then register this provider on that router:
 //!
 //! ```no_run
 //! # use switchboard::{Router, wapc::{GuestModule, GuestConfig}};
@@ -25,8 +30,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use switchboard::wapc::{GuestRuntime, WapcError};
-use switchboard::{CallContext, Provider, ProviderError, Request};
+use switchboard::config::{
+    BuiltRoutes, Capability, FactoryContext, FactoryError, ProviderRegistry,
+};
+use switchboard::wapc::{GuestConfig, GuestModule, GuestRuntime, WapcError};
+use switchboard::{CallContext, Provider, ProviderError, Request, RouteKey};
+
+use crate::tarmac::{DEFAULT_BINDING, PRESET};
 
 /// The waPC operation Tarmac invokes on a function.
 pub const HANDLER: &str = "handler";
@@ -143,11 +153,165 @@ impl Provider for Functions {
     }
 }
 
+/// The namespace guest functions are served under.
+pub const NAMESPACE: &str = "function";
+
+/// `[function.<name>]` guests as a [`Capability`]: registers the functions factory, which
+/// compiles every guest the config names (its `[guest]` settings on top of a base
+/// [`GuestConfig`], one pool per function sized for the depth bound) and serves them as one
+/// [`Functions`] route: namespace [`NAMESPACE`] under the binding of `[preset.tarmac]`.
+///
+/// ```
+/// use switchboard::config::ProviderRegistry;
+/// use switchboard::wapc::GuestConfig;
+/// use switchboard_providers::FunctionGuests;
+///
+/// let registry = ProviderRegistry::new().with(&FunctionGuests::new(GuestConfig::default()));
+/// assert!(registry.functions().is_some());
+/// ```
+#[derive(Debug, Clone)]
+pub struct FunctionGuests {
+    base: GuestConfig,
+    max_depth: u32,
+}
+
+impl FunctionGuests {
+    /// Guests compiled from `base` (e.g. with a module cache directory) with the config's
+    /// `[guest]` settings applied, nesting bounded by [`DEFAULT_MAX_DEPTH`].
+    pub fn new(base: GuestConfig) -> Self {
+        FunctionGuests {
+            base,
+            max_depth: DEFAULT_MAX_DEPTH,
+        }
+    }
+
+    /// Another bound on nested function calls (see [`Functions::max_depth`]).
+    pub fn max_depth(mut self, max_depth: u32) -> Self {
+        self.max_depth = max_depth;
+        self
+    }
+
+    fn build(&self, ctx: &FactoryContext<'_>) -> Result<BuiltRoutes, FactoryError> {
+        let router = ctx.router().ok_or_else(|| {
+            FactoryError::other("guest functions are built for a router, and none was given")
+        })?;
+        let mut functions = Functions::new().max_depth(self.max_depth);
+        for entry in ctx.functions() {
+            let mut config = ctx
+                .guest()
+                .apply_to(self.base.clone().with_name(entry.name.clone()));
+            // A function may call itself (directly or through others) up to the depth bound;
+            // each level needs its own instance, or the nested call would wait for the pool
+            // until the deadline. Instances are created on demand, so this costs nothing
+            // unless used.
+            let depth = usize::try_from(self.max_depth).unwrap_or(usize::MAX);
+            config.pool_size = config.pool_size.max(depth.saturating_add(1));
+            let runtime = GuestModule::from_file(&entry.guest, config)
+                .and_then(|module| module.runtime(router))
+                .map_err(|source| {
+                    FactoryError::other(FunctionError {
+                        name: entry.name.clone(),
+                        source,
+                    })
+                })?;
+            functions = functions.with(entry.name.clone(), runtime);
+        }
+        Ok(vec![(function_key(ctx), Arc::new(functions))])
+    }
+}
+
+impl Capability for FunctionGuests {
+    fn register(&self, registry: &mut ProviderRegistry) {
+        let guests = self.clone();
+        registry.register_functions(move |ctx| guests.build(ctx));
+    }
+}
+
+/// `function:*` under the Tarmac preset's binding (its `binding` option, else the default).
+fn function_key(ctx: &FactoryContext<'_>) -> RouteKey {
+    let binding = ctx
+        .preset(PRESET)
+        .and_then(|preset| preset.options.get("binding"))
+        .and_then(|binding| binding.as_str())
+        .unwrap_or(DEFAULT_BINDING);
+    RouteKey::namespace(NAMESPACE).with_binding_rule(binding)
+}
+
+/// A `[function.<name>]` guest could not be compiled or instantiated.
+#[derive(Debug, thiserror::Error)]
+#[error("function '{name}'")]
+pub struct FunctionError {
+    /// The function's name.
+    pub name: String,
+    /// Why its guest could not be loaded.
+    #[source]
+    pub source: WapcError,
+}
+
 #[cfg(test)]
 mod tests {
+    use std::error::Error as _;
+    use std::path::Path;
+
+    use switchboard::config::{Config, ConfigError};
     use switchboard::{CallError, Router};
 
     use super::*;
+
+    fn parse(text: &str) -> Config {
+        Config::parse(text, "/etc/sb/switchboard.toml").unwrap_or_else(|err| panic!("{err}"))
+    }
+
+    #[test]
+    fn functions_follow_the_tarmac_binding() {
+        // An empty options table (its type is `toml::Table`, a crate this one does not name).
+        let no_options = Default::default();
+        let key = |text: &str| {
+            let config = parse(text);
+            let ctx = FactoryContext::new(NAMESPACE, &no_options, Path::new("/etc/sb"))
+                .with_config(&config);
+            function_key(&ctx).to_string()
+        };
+        assert_eq!(key(""), "tarmac/function:*");
+        assert_eq!(
+            key("[preset.tarmac]\nbinding = \"default\"\n"),
+            "default/function:*"
+        );
+        assert_eq!(key("[preset.tarmac]\nbinding = \"*\"\n"), "*/function:*");
+    }
+
+    #[test]
+    fn a_function_guest_that_cannot_load_is_a_located_error_naming_it() {
+        let config = parse("[function.reports]\nguest = \"missing.wasm\"\n");
+        let registry = ProviderRegistry::new().with(&FunctionGuests::new(GuestConfig::default()));
+        let router = Router::new();
+        let err = config.apply(&router, &registry).unwrap_err();
+        match &err {
+            ConfigError::Provider { at, key, .. } => {
+                assert_eq!((at.line, key.as_str()), (1, "function"));
+            }
+            other => panic!("expected a provider error, got {other:?}"),
+        }
+        assert!(
+            err.to_string().starts_with(
+                "/etc/sb/switchboard.toml:1:1: `function`: provider 'function': function 'reports'"
+            ),
+            "{err}"
+        );
+        let mut cause = err.source();
+        let mut wapc = None;
+        while let Some(c) = cause {
+            if let Some(w) = c.downcast_ref::<WapcError>() {
+                wapc = Some(w);
+            }
+            cause = c.source();
+        }
+        assert!(
+            matches!(wapc, Some(WapcError::Io { .. })),
+            "the guest's load error is in the chain: {err:?}"
+        );
+        assert!(router.routes().is_empty());
+    }
 
     #[test]
     fn only_registered_functions_are_callable() {

@@ -16,6 +16,9 @@
 //! | `function` | [`function::Functions`] | other guests' `handler` |
 //!
 //! [`tarmac`] registers them all under binding `tarmac`, in code or from `switchboard.toml`.
+//! From a config, two [`Capability`](switchboard::config::Capability)s make them known:
+//! [`Tarmac`] (preset `tarmac` and the providers by name) and [`FunctionGuests`]
+//! (`[function.<name>]` guests, served as namespace `function`).
 //!
 //! ```
 //! use switchboard::{CallContext, Router};
@@ -45,4 +48,5 @@ pub mod sql;
 pub mod tarmac;
 pub mod wire;
 
-pub use tarmac::{register_factories, TarmacSuite};
+pub use function::FunctionGuests;
+pub use tarmac::{Tarmac, TarmacSuite};

@@ -20,15 +20,21 @@
 //! ```
 //!
 //! `logger` is served under both `logger` and `logging`. Metrics are shared with the host
-//! through the [`Metrics`] handed to [`register_factories`], so the CLI can add the router
-//! observer and print the exposition.
+//! through the [`Metrics`] handed to [`Tarmac::new`], so the CLI can add the router observer
+//! and print the exposition.
+//!
+//! The embedded stores' directory can be imposed by the apply step
+//! ([`ApplyOptions::data_dir`](switchboard::config::ApplyOptions), `switchboard run
+//! --data-dir`): it replaces the preset's `data_dir` and the `data_dir` option of `kvstore` /
+//! `sql` routes; an explicit per-store `path`, or a `data_dir` nested in
+//! `[preset.tarmac.kvstore]` / `[preset.tarmac.sql]`, still wins.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
-use switchboard::config::{FactoryContext, FactoryError, ProviderRegistry};
+use switchboard::config::{Capability, FactoryContext, FactoryError, ProviderRegistry};
 use switchboard::{Conflict, Provider, RegisterError, RouteInfo, RouteKey, Router};
 
 use crate::httpclient::{HttpClient, HttpClientConfig};
@@ -39,6 +45,9 @@ use crate::sql::{PostgresSql, Sql, SqlError, SqlLimits, SqliteSql};
 
 /// The default waPC binding of the suite.
 pub const DEFAULT_BINDING: &str = "tarmac";
+
+/// The preset's name: `[preset.tarmac]`.
+pub const PRESET: &str = "tarmac";
 
 /// Default directory of the embedded stores, relative to the config file.
 pub const DEFAULT_DATA_DIR: &str = ".switchboard";
@@ -115,6 +124,11 @@ pub struct KvOptions {
 impl KvOptions {
     /// Build the provider; relative paths resolve against `base_dir`, the default file lives in
     /// `self.data_dir`, else `data_dir`.
+    ///
+    /// # Errors
+    ///
+    /// [`TarmacError::InvalidOptions`] for `redis` without `url`, [`TarmacError::DataDir`] when
+    /// the directory cannot be created, [`TarmacError::Kv`] when the backend cannot open.
     pub fn build(&self, base_dir: &Path, data_dir: &Path) -> Result<KvStore, TarmacError> {
         let kv = match self.backend {
             KvBackendKind::Memory => KvStore::new(MemoryKv::new()),
@@ -175,6 +189,11 @@ pub struct SqlOptions {
 impl SqlOptions {
     /// Build the provider; relative paths resolve against `base_dir`, the default file lives in
     /// `self.data_dir`, else `data_dir`.
+    ///
+    /// # Errors
+    ///
+    /// [`TarmacError::InvalidOptions`] for `postgres` without `url`, [`TarmacError::DataDir`]
+    /// when the directory cannot be created, [`TarmacError::Sql`] when the backend cannot open.
     pub fn build(&self, base_dir: &Path, data_dir: &Path) -> Result<Sql, TarmacError> {
         let sql = match self.backend {
             SqlBackendKind::Sqlite => match &self.path {
@@ -272,6 +291,11 @@ impl Default for TarmacOptions {
 impl TarmacOptions {
     /// Build the suite; relative paths resolve against `base_dir`, and `metrics` is the registry
     /// the `metrics` capability writes to.
+    ///
+    /// # Errors
+    ///
+    /// [`TarmacError::InvalidOptions`] for an unknown capability or an empty binding, and the
+    /// errors of [`KvOptions::build`] and [`SqlOptions::build`].
     pub fn build(&self, base_dir: &Path, metrics: &Metrics) -> Result<TarmacSuite, TarmacError> {
         if let Some(unknown) = self
             .capabilities
@@ -336,6 +360,10 @@ pub struct TarmacSuite {
 impl TarmacSuite {
     /// Everything in memory (in-memory kvstore, in-memory SQLite), httpclient denying every
     /// host, fresh metrics: for tests and demos.
+    ///
+    /// # Errors
+    ///
+    /// [`TarmacError::Sql`] if the in-memory SQLite database cannot open.
     pub fn in_memory() -> Result<Self, TarmacError> {
         Ok(TarmacSuite {
             binding: DEFAULT_BINDING.to_string(),
@@ -354,12 +382,7 @@ impl TarmacSuite {
     }
 
     fn key(&self, namespace: &str) -> RouteKey {
-        let key = RouteKey::namespace(namespace);
-        if self.binding == "*" {
-            key
-        } else {
-            key.with_binding(self.binding.clone())
-        }
+        RouteKey::namespace(namespace).with_binding_rule(&self.binding)
     }
 
     /// The namespace routes of the suite.
@@ -384,64 +407,89 @@ impl TarmacSuite {
         routes
     }
 
-    /// Register every route on `router`. All or nothing: when the router refuses one (a
-    /// duplicate), the routes added by this call are removed again.
+    /// Register every route on `router`, all or nothing ([`Router::register_all`]).
+    ///
+    /// # Errors
+    ///
+    /// [`TarmacError::Register`] when the router refuses a route (one is already
+    /// registered); nothing of the suite is registered then.
     pub fn register(&self, router: &Router) -> Result<Vec<RouteInfo>, TarmacError> {
-        let mut added: Vec<RouteInfo> = Vec::new();
-        for (key, provider) in self.routes() {
-            let info = RouteInfo {
-                key: key.clone(),
-                provider: provider.describe(),
-            };
-            if let Err(err) = router.register_key(key, provider, Conflict::Reject) {
-                for info in &added {
-                    router.unregister(&info.key);
-                }
-                return Err(err.into());
-            }
-            added.push(info);
-        }
-        Ok(added)
+        router
+            .register_all(self.routes(), Conflict::Reject)
+            .map_err(|refused| TarmacError::Register(refused.into_error()))
     }
 }
 
-/// Register the Tarmac suite's names on a config registry:
+/// The Tarmac suite as a [`Capability`]: registers
 /// - preset `tarmac` (`[preset.tarmac]`, options [`TarmacOptions`]);
 /// - providers `kvstore` ([`KvOptions`]), `sql` ([`SqlOptions`]),
 ///   `httpclient` ([`HttpOptions`]), `logger` and `metrics` (no options), for `[[route]]`s.
 ///
-/// `metrics` is the registry the `metrics` capability writes to; give the same value's
-/// [`observer`](Metrics::observer) to the router and render it for `--metrics`.
-pub fn register_factories(registry: &mut ProviderRegistry, metrics: &Metrics) {
-    let preset_metrics = metrics.clone();
-    registry.register_preset("tarmac", move |ctx| {
-        let options: TarmacOptions = ctx.parse_options()?;
-        let suite = options.build(ctx.base_dir(), &preset_metrics)?;
-        Ok(suite.routes())
-    });
-    registry.register_provider("kvstore", |ctx| {
-        let opts: KvOptions = ctx.parse_options()?;
-        let kv = opts.build(ctx.base_dir(), Path::new(DEFAULT_DATA_DIR))?;
-        Ok(Arc::new(kv) as Arc<dyn Provider>)
-    });
-    registry.register_provider("sql", |ctx| {
-        let opts: SqlOptions = ctx.parse_options()?;
-        let sql = opts.build(ctx.base_dir(), Path::new(DEFAULT_DATA_DIR))?;
-        Ok(Arc::new(sql) as Arc<dyn Provider>)
-    });
-    registry.register_provider("httpclient", |ctx| {
-        let opts: HttpOptions = ctx.parse_options()?;
-        Ok(Arc::new(opts.build()) as Arc<dyn Provider>)
-    });
-    registry.register_provider("logger", |ctx| {
-        no_options(ctx)?;
-        Ok(Arc::new(Logger) as Arc<dyn Provider>)
-    });
-    let route_metrics = metrics.clone();
-    registry.register_provider("metrics", move |ctx| {
-        no_options(ctx)?;
-        Ok(Arc::new(route_metrics.clone()) as Arc<dyn Provider>)
-    });
+/// Guest functions (`[function.<name>]`) are their own capability,
+/// [`FunctionGuests`](crate::FunctionGuests).
+///
+/// ```
+/// use switchboard::config::ProviderRegistry;
+/// use switchboard_providers::metrics::Metrics;
+/// use switchboard_providers::Tarmac;
+///
+/// let registry = ProviderRegistry::new().with(&Tarmac::new(Metrics::new()));
+/// assert_eq!(registry.preset_names().collect::<Vec<_>>(), ["tarmac"]);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Tarmac {
+    metrics: Metrics,
+}
+
+impl Tarmac {
+    /// The suite, its `metrics` capability writing to `metrics`: give the same value's
+    /// [`observer`](Metrics::observer) to the router and render it for `--metrics`.
+    pub fn new(metrics: Metrics) -> Self {
+        Tarmac { metrics }
+    }
+}
+
+impl Capability for Tarmac {
+    fn register(&self, registry: &mut ProviderRegistry) {
+        let preset_metrics = self.metrics.clone();
+        registry.register_preset(PRESET, move |ctx| {
+            let mut options: TarmacOptions = ctx.parse_options()?;
+            if let Some(dir) = ctx.data_dir() {
+                options.data_dir = dir.to_path_buf();
+            }
+            let suite = options.build(ctx.base_dir(), &preset_metrics)?;
+            Ok(suite.routes())
+        });
+        registry.register_provider("kvstore", |ctx| {
+            let mut opts: KvOptions = ctx.parse_options()?;
+            if let Some(dir) = ctx.data_dir() {
+                opts.data_dir = Some(dir.to_path_buf());
+            }
+            let kv = opts.build(ctx.base_dir(), Path::new(DEFAULT_DATA_DIR))?;
+            Ok(Arc::new(kv) as Arc<dyn Provider>)
+        });
+        registry.register_provider("sql", |ctx| {
+            let mut opts: SqlOptions = ctx.parse_options()?;
+            if let Some(dir) = ctx.data_dir() {
+                opts.data_dir = Some(dir.to_path_buf());
+            }
+            let sql = opts.build(ctx.base_dir(), Path::new(DEFAULT_DATA_DIR))?;
+            Ok(Arc::new(sql) as Arc<dyn Provider>)
+        });
+        registry.register_provider("httpclient", |ctx| {
+            let opts: HttpOptions = ctx.parse_options()?;
+            Ok(Arc::new(opts.build()) as Arc<dyn Provider>)
+        });
+        registry.register_provider("logger", |ctx| {
+            no_options(ctx)?;
+            Ok(Arc::new(Logger) as Arc<dyn Provider>)
+        });
+        let route_metrics = self.metrics.clone();
+        registry.register_provider("metrics", move |ctx| {
+            no_options(ctx)?;
+            Ok(Arc::new(route_metrics.clone()) as Arc<dyn Provider>)
+        });
+    }
 }
 
 fn no_options(ctx: &FactoryContext<'_>) -> Result<(), FactoryError> {

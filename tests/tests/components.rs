@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use switchboard::builtin::Builtins;
 use switchboard::component::{ComponentConfig, ComponentEngine, ComponentProvider};
 use switchboard::config::{Config, ProviderRegistry};
 use switchboard::wapc::{GuestConfig, GuestModule, GuestRuntime, WapcError};
@@ -231,8 +232,7 @@ component = "transform.wasm"
         component_path("kv").display()
     );
     let config = Config::parse(&text, dir.join("switchboard.toml")).unwrap();
-    let mut registry = ProviderRegistry::with_builtins();
-    engine().register_factory(&mut registry);
+    let registry = ProviderRegistry::new().with(&Builtins).with(engine());
     let router = Router::new();
     let routes = config.apply(&router, &registry).unwrap();
     assert_eq!(

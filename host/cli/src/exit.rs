@@ -6,7 +6,7 @@
 //! | 1    | any other failure (e.g. writing stdout)                              |
 //! | 2    | bad command line, or the payload file / stdin could not be read      |
 //! | 3    | bad config file (syntax, unknown key or provider, bad options)        |
-//! | 4    | the guest module cannot be loaded or instantiated                    |
+//! | 4    | the guest, or a function guest, cannot be loaded or instantiated     |
 //! | 5    | the guest returned an error (also after a failed host call)          |
 //! | 6    | the guest trapped or exited                                          |
 //! | 7    | the invocation ran past its deadline or was canceled                 |
@@ -42,27 +42,32 @@ pub enum InputError {
     },
 }
 
-/// The exit code for an error (see the module table).
+/// The exit code for an error (see the module table). A guest's error anywhere in the chain
+/// decides: a `[function.<name>]` guest that cannot be loaded is reported through the config
+/// step, but it is still a guest that cannot be loaded (4).
 pub fn code_for(err: &anyhow::Error) -> u8 {
+    if let Some(wapc) = err
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<WapcError>())
+    {
+        return match wapc {
+            WapcError::Io { .. }
+            | WapcError::BadModule(_)
+            | WapcError::Instantiation(_)
+            | WapcError::Config(_) => 4,
+            WapcError::Guest(_) | WapcError::HostCall { .. } => 5,
+            WapcError::Trap { .. } => 6,
+            WapcError::DeadlineExceeded | WapcError::Canceled => 7,
+            WapcError::MemoryLimit { .. } => 8,
+            _ => 1,
+        };
+    }
     for cause in err.chain() {
         if cause.downcast_ref::<InputError>().is_some() {
             return 2;
         }
         if cause.downcast_ref::<ConfigError>().is_some() {
             return 3;
-        }
-        if let Some(wapc) = cause.downcast_ref::<WapcError>() {
-            return match wapc {
-                WapcError::Io { .. }
-                | WapcError::BadModule(_)
-                | WapcError::Instantiation(_)
-                | WapcError::Config(_) => 4,
-                WapcError::Guest(_) | WapcError::HostCall { .. } => 5,
-                WapcError::Trap { .. } => 6,
-                WapcError::DeadlineExceeded | WapcError::Canceled => 7,
-                WapcError::MemoryLimit { .. } => 8,
-                _ => 1,
-            };
         }
     }
     1

@@ -1,24 +1,21 @@
 //! `switchboard routes` and `switchboard providers`.
 
-use std::io::Write;
-
 use anyhow::Context;
 use switchboard::RouteInfo;
 use switchboard_providers::metrics::Metrics;
 
 use crate::args::RoutesArgs;
 
-/// Build every route of the config (which checks providers and their options) and print a
-/// table (`[function.<name>]` guests are compiled too): binding, namespace, operation (`*` for "any") and the provider's description.
+/// Build every route of the config (which checks providers and their options;
+/// `[function.<name>]` guests are compiled too) and print a table: binding, namespace,
+/// operation (`*` for "any") and the provider's description.
 pub fn routes(args: &RoutesArgs) -> anyhow::Result<()> {
-    let config = crate::registry::load(Some(&args.config), &args.stores)?;
+    let config = crate::registry::load(Some(&args.config))?;
     let metrics = Metrics::new();
     let router = crate::registry::router(&metrics);
-    crate::registry::apply(&config, &router, &metrics)?;
+    crate::registry::apply(&config, &router, &metrics, &args.stores)?;
     let table = route_table(&router.routes());
-    std::io::stdout()
-        .write_all(table.as_bytes())
-        .context("cannot write to stdout")
+    crate::stdout::write_all(table.as_bytes()).context("cannot write to stdout")
 }
 
 /// Print the provider names, then the preset names.
@@ -31,9 +28,7 @@ pub fn providers() -> anyhow::Result<()> {
     for name in registry.preset_names() {
         out.push_str(&format!("preset   {name}\n"));
     }
-    std::io::stdout()
-        .write_all(out.as_bytes())
-        .context("cannot write to stdout")
+    crate::stdout::write_all(out.as_bytes()).context("cannot write to stdout")
 }
 
 fn route_table(routes: &[RouteInfo]) -> String {

@@ -8,6 +8,7 @@ mod exit;
 mod listing;
 mod registry;
 mod run;
+mod stdout;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -11,11 +11,11 @@ use crate::args::RunArgs;
 use crate::exit::InputError;
 
 /// Load the config, register its routes, invoke the guest once, write the response to stdout
-/// exactly (no newline added). With `--metrics`, the exposition follows on stderr (or in the
+/// exactly (no newline added; a reader closing the pipe early is not an error). With `--metrics`, the exposition follows on stderr (or in the
 /// file), whether the invocation succeeded or not.
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let payload = read_payload(args.payload.as_deref())?;
-    let config = crate::registry::load(args.config.as_deref(), &args.stores)?;
+    let config = crate::registry::load(args.config.as_deref())?;
     let metrics = Metrics::new();
     let router = crate::registry::router(&metrics);
     let result = invoke(args, &config, &router, &metrics, &payload);
@@ -23,11 +23,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         write_metrics(target, &metrics)?;
     }
     let response = result?;
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(&response)
-        .and_then(|()| stdout.flush())
-        .context("cannot write the response to stdout")
+    crate::stdout::write_all(&response).context("cannot write the response to stdout")
 }
 
 fn invoke(
@@ -37,7 +33,7 @@ fn invoke(
     metrics: &Metrics,
     payload: &[u8],
 ) -> anyhow::Result<Vec<u8>> {
-    let routes = crate::registry::apply(config, router, metrics)?;
+    let routes = crate::registry::apply(config, router, metrics, &args.stores)?;
     tracing::info!(routes = routes.len(), "routes registered");
     let guest_config =
         crate::registry::guest_config(config, GuestConfig::default().with_pool_size(1));

@@ -196,6 +196,10 @@ struct KvOptions {
 impl MemoryKvStores {
     /// Build a `memory-kv` provider from route options: `store` (share the map with other
     /// routes naming it), `max_entries`, `max_key_bytes`, `max_value_bytes` (see [`KvLimits`]).
+    ///
+    /// # Errors
+    ///
+    /// [`FactoryError::InvalidOptions`] for an unknown option or a value of the wrong type.
     pub fn build(&self, ctx: &FactoryContext<'_>) -> Result<MemoryKv, FactoryError> {
         let options: KvOptions = ctx.parse_options()?;
         let defaults = KvLimits::default();

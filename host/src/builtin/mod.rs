@@ -15,32 +15,45 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::config::{FactoryContext, FactoryError, ProviderRegistry};
+use crate::config::{Capability, FactoryContext, FactoryError, ProviderRegistry};
 use crate::{Provider, ProviderError, Request};
 
 pub use memory_kv::{KvLimits, MemoryKv, MemoryKvStores};
 
-/// Add `echo`, `uppercase`, `memory-kv` and `fail` to a registry.
+/// The built-in providers as a [`Capability`]: registers `echo`, `uppercase`, `memory-kv`
+/// and `fail`.
 ///
 /// `memory-kv` routes naming the same `store` option share one map; routes without it get a
-/// map of their own.
-pub fn register_builtins(registry: &mut ProviderRegistry) {
-    let stores = MemoryKvStores::default();
-    registry
-        .register_provider("echo", |ctx| {
-            no_options(ctx)?;
-            Ok(Arc::new(Echo) as Arc<dyn Provider>)
-        })
-        .register_provider("uppercase", |ctx| {
-            no_options(ctx)?;
-            Ok(Arc::new(Uppercase) as Arc<dyn Provider>)
-        })
-        .register_provider("fail", |ctx| {
-            Ok(Arc::new(Fail::from_options(ctx)?) as Arc<dyn Provider>)
-        })
-        .register_provider("memory-kv", move |ctx| {
-            Ok(Arc::new(stores.build(ctx)?) as Arc<dyn Provider>)
-        });
+/// map of their own. The maps belong to the registry the capability was added to.
+///
+/// ```
+/// use switchboard::builtin::Builtins;
+/// use switchboard::config::ProviderRegistry;
+/// let registry = ProviderRegistry::new().with(&Builtins);
+/// assert!(registry.has_provider("memory-kv"));
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Builtins;
+
+impl Capability for Builtins {
+    fn register(&self, registry: &mut ProviderRegistry) {
+        let stores = MemoryKvStores::default();
+        registry
+            .register_provider("echo", |ctx| {
+                no_options(ctx)?;
+                Ok(Arc::new(Echo) as Arc<dyn Provider>)
+            })
+            .register_provider("uppercase", |ctx| {
+                no_options(ctx)?;
+                Ok(Arc::new(Uppercase) as Arc<dyn Provider>)
+            })
+            .register_provider("fail", |ctx| {
+                Ok(Arc::new(Fail::from_options(ctx)?) as Arc<dyn Provider>)
+            })
+            .register_provider("memory-kv", move |ctx| {
+                Ok(Arc::new(stores.build(ctx)?) as Arc<dyn Provider>)
+            });
+    }
 }
 
 fn no_options(ctx: &FactoryContext<'_>) -> Result<(), FactoryError> {
@@ -144,7 +157,7 @@ mod tests {
     use crate::{CallContext, CallError, Router};
 
     fn build(name: &str, options: &str) -> Result<Arc<dyn Provider>, FactoryError> {
-        let registry = ProviderRegistry::with_builtins();
+        let registry = ProviderRegistry::new().with(&Builtins);
         let table: toml::Table = toml::from_str(options).expect("test options are TOML");
         let factory = registry.provider(name).expect("builtin is registered");
         factory(&FactoryContext::new(name, &table, Path::new(".")))
@@ -158,7 +171,7 @@ mod tests {
 
     #[test]
     fn registry_knows_every_builtin() {
-        let registry = ProviderRegistry::with_builtins();
+        let registry = ProviderRegistry::new().with(&Builtins);
         assert_eq!(
             registry.provider_names().collect::<Vec<_>>(),
             ["echo", "fail", "memory-kv", "uppercase"]

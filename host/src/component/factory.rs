@@ -23,30 +23,54 @@ use std::sync::{Arc, OnceLock};
 use super::config::ComponentConfig;
 use super::engine::{ComponentEngine, EngineOptions};
 use super::provider::ComponentProvider;
-use crate::config::{FactoryContext, FactoryError, ProviderRegistry, COMPONENT_PROVIDER};
+use crate::config::{
+    Capability, FactoryContext, FactoryError, ProviderRegistry, COMPONENT_PROVIDER,
+};
 use crate::Provider;
 
-impl ComponentEngine {
-    /// Make `component = "..."` routes (provider name [`COMPONENT_PROVIDER`]) load their
-    /// components on this engine.
-    pub fn register_factory(&self, registry: &mut ProviderRegistry) {
+/// Component routes on this engine: registers the [`COMPONENT_PROVIDER`] factory, so that
+/// `component = "..."` routes load their components here.
+impl Capability for ComponentEngine {
+    fn register(&self, registry: &mut ProviderRegistry) {
         let engine = self.clone();
         registry.register_provider(COMPONENT_PROVIDER, move |ctx| build(&engine, ctx));
     }
 }
 
-/// Make `component = "..."` routes load their components on an engine with `options`, created
-/// when the first such route is built: a config without component routes pays nothing (no
-/// engine, no epoch ticker thread). All routes built through `registry` share that engine.
-pub fn register_lazy_factory(registry: &mut ProviderRegistry, options: EngineOptions) {
-    let engine: Arc<OnceLock<Result<ComponentEngine, String>>> = Arc::new(OnceLock::new());
-    registry.register_provider(COMPONENT_PROVIDER, move |ctx| {
-        let engine = engine
-            .get_or_init(|| ComponentEngine::new(options.clone()).map_err(|e| e.to_string()))
-            .as_ref()
-            .map_err(|e| FactoryError::other(e.clone()))?;
-        build(engine, ctx)
-    });
+/// Component routes on an engine created when the first such route is built: a config
+/// without component routes pays nothing (no engine, no epoch ticker thread). All routes built
+/// through one registry share that engine.
+///
+/// ```
+/// use switchboard::component::{EngineOptions, LazyComponents};
+/// use switchboard::config::{ProviderRegistry, COMPONENT_PROVIDER};
+/// let registry = ProviderRegistry::new().with(&LazyComponents::new(EngineOptions::default()));
+/// assert!(registry.has_provider(COMPONENT_PROVIDER));
+/// ```
+#[derive(Debug, Clone)]
+pub struct LazyComponents {
+    options: EngineOptions,
+}
+
+impl LazyComponents {
+    /// Component routes on an engine with `options`, created on first use.
+    pub fn new(options: EngineOptions) -> Self {
+        LazyComponents { options }
+    }
+}
+
+impl Capability for LazyComponents {
+    fn register(&self, registry: &mut ProviderRegistry) {
+        let options = self.options.clone();
+        let engine: Arc<OnceLock<Result<ComponentEngine, String>>> = Arc::new(OnceLock::new());
+        registry.register_provider(COMPONENT_PROVIDER, move |ctx| {
+            let engine = engine
+                .get_or_init(|| ComponentEngine::new(options.clone()).map_err(|e| e.to_string()))
+                .as_ref()
+                .map_err(|e| FactoryError::other(e.clone()))?;
+            build(engine, ctx)
+        });
+    }
 }
 
 fn build(
@@ -88,8 +112,7 @@ mod tests {
 
     #[test]
     fn lazy_factory_builds_component_routes() {
-        let mut registry = ProviderRegistry::new();
-        register_lazy_factory(&mut registry, EngineOptions::default());
+        let registry = ProviderRegistry::new().with(&LazyComponents::new(EngineOptions::default()));
         let factory = registry.provider(COMPONENT_PROVIDER).unwrap().clone();
         let base =
             std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../providers/components");
@@ -100,10 +123,13 @@ mod tests {
         assert_eq!(provider.describe(), "component transform.wasm");
         let missing = options("pool_max = 2");
         let ctx = FactoryContext::new("component", &missing, &base);
-        assert!(matches!(
-            factory(&ctx),
-            Err(FactoryError::InvalidOptions(_))
-        ));
+        match factory(&ctx) {
+            Err(FactoryError::InvalidOptions(message)) => {
+                assert_eq!(message, "missing `path` of the component");
+            }
+            Err(other) => panic!("expected InvalidOptions, got {other}"),
+            Ok(provider) => panic!("built {} without a path", provider.describe()),
+        }
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub use config::{
 };
 pub use engine::{ComponentEngine, EngineOptions, EPOCH_TICK};
 pub use error::ComponentError;
-pub use factory::register_lazy_factory;
+pub use factory::LazyComponents;
 pub use provider::ComponentProvider;
 
 #[cfg(test)]

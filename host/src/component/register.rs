@@ -1,14 +1,24 @@
 //! Registering component providers on a [`Router`].
+//!
+//! These are inherent methods of [`Router`] written here, next to [`ComponentProvider`], so
+//! that the router core never imports the component runtime; `router/mod.rs` lists them with
+//! the rest of the router's methods.
 
 use std::sync::Arc;
 
 use super::provider::ComponentProvider;
-use crate::{Conflict, RegisterError, RouteKey, Router};
+use crate::{Conflict, Provider, RegisterError, RouteKey, Router};
 
 impl Router {
     /// Route calls to a component provider: the listed `operations` of `namespace`, or every
-    /// operation of it when `operations` is `None`. Refuses a duplicate route; on refusal no
-    /// route of this call stays registered.
+    /// operation of it when `operations` is `None`. All routes are registered as one batch
+    /// ([`Router::register_all`]).
+    ///
+    /// # Errors
+    ///
+    /// [`RegisterError::Duplicate`] when one of the routes exists,
+    /// [`RegisterError::EmptyNamespace`] / [`RegisterError::EmptyOperation`] for an empty name;
+    /// no route of this call is registered then.
     pub fn register_component(
         &self,
         namespace: &str,
@@ -19,9 +29,14 @@ impl Router {
             .map(|_| ())
     }
 
-    /// Like [`register_component`](Self::register_component) but replaces existing routes
-    /// atomically, one route at a time (hot swap): calls in flight finish on the old provider.
-    /// Returns how many routes were replaced.
+    /// Like [`register_component`](Self::register_component) but replaces existing routes, all
+    /// in one swap (hot swap): calls in flight finish on the old provider, later calls see the
+    /// new provider on every route. Returns how many routes were replaced.
+    ///
+    /// # Errors
+    ///
+    /// [`RegisterError::EmptyNamespace`] / [`RegisterError::EmptyOperation`] for an empty
+    /// name; nothing is replaced then.
     pub fn replace_component(
         &self,
         namespace: &str,
@@ -38,7 +53,7 @@ impl Router {
         provider: ComponentProvider,
         on_conflict: Conflict,
     ) -> Result<usize, RegisterError> {
-        let provider = Arc::new(provider);
+        let provider: Arc<dyn Provider> = Arc::new(provider);
         let keys: Vec<RouteKey> = match operations {
             Some(operations) => operations
                 .iter()
@@ -46,23 +61,11 @@ impl Router {
                 .collect(),
             None => vec![RouteKey::namespace(namespace)],
         };
-        let mut done = Vec::with_capacity(keys.len());
-        let mut replaced = 0;
-        for key in keys {
-            match self.register_key(key.clone(), provider.clone(), on_conflict) {
-                Ok(old) => {
-                    replaced += usize::from(old.is_some());
-                    done.push(key);
-                }
-                Err(err) => {
-                    // Only reachable with Conflict::Reject, where nothing was replaced: undo.
-                    for key in &done {
-                        self.unregister(key);
-                    }
-                    return Err(err);
-                }
-            }
-        }
-        Ok(replaced)
+        self.register_batch(
+            keys.into_iter().map(|key| (key, Arc::clone(&provider))),
+            on_conflict,
+        )
+        .map(|outcome| outcome.replaced)
+        .map_err(|refused| refused.error)
     }
 }

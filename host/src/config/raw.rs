@@ -30,21 +30,26 @@ pub(super) struct RawFunction {
     pub guest: Spanned<String>,
 }
 
+/// `[guest]`, with today's names and their older aliases side by side: the checker refuses a
+/// key given together with its alias.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawGuest {
     pub engine: Option<Spanned<String>>,
+    pub max_memory_mib: Option<Spanned<u64>>,
     pub memory_limit_mib: Option<Spanned<u64>>,
+    pub max_table_elements: Option<Spanned<u64>>,
     pub timeout_ms: Option<Spanned<u64>>,
     pub init_timeout_ms: Option<Spanned<u64>>,
+    pub pool_max: Option<Spanned<u64>>,
     pub instances: Option<Spanned<u64>>,
-    #[serde(default)]
-    pub wasi: RawWasi,
+    pub grants: Option<RawGrants>,
+    pub wasi: Option<RawGrants>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawWasi {
+pub(super) struct RawGrants {
     pub env: Option<Spanned<BTreeMap<String, String>>>,
     #[serde(default)]
     pub args: Vec<String>,

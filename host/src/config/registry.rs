@@ -1,124 +1,52 @@
-//! Provider names used in `switchboard.toml`, mapped to factories that build providers from a
-//! route's options. Crates outside `switchboard` (the Tarmac suite, the component runtime) add
-//! their own names here.
+//! The registration contract: [`Capability`]s add their named factories to a
+//! [`ProviderRegistry`], which [`Config::apply_with`](super::Config::apply_with) looks the
+//! config's names up in.
+//!
+//! Spin's factors are the model: the config core knows only this contract, and each capability
+//! knows itself. The built-ins (`switchboard::builtin::Builtins`), component routes
+//! (`switchboard::component::ComponentEngine` and `LazyComponents`) and the Tarmac suite
+//! (`switchboard_providers::Tarmac`, `switchboard_providers::function::FunctionGuests`) are
+//! capabilities; so is any closure taking `&mut ProviderRegistry`. A program composes the registry it wants from them:
+//!
+//! ```
+//! use switchboard::builtin::Builtins;
+//! use switchboard::config::ProviderRegistry;
+//!
+//! let registry = ProviderRegistry::new().with(&Builtins);
+//! assert_eq!(registry.provider_names().collect::<Vec<_>>(), ["echo", "fail", "memory-kv", "uppercase"]);
+//! ```
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
-
+use super::context::{FactoryContext, FactoryError, PresetFactory, ProviderFactory};
 use crate::{Provider, RouteKey};
 
-/// Why a factory could not build a provider from its options.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum FactoryError {
-    /// The options are wrong: unknown key, wrong type, value out of range. The message says
-    /// which.
-    #[error("invalid options: {0}")]
-    InvalidOptions(String),
-    /// The options are fine but the provider could not start (a file, a server, a module).
-    #[error(transparent)]
-    Other(Box<dyn std::error::Error + Send + Sync + 'static>),
+/// A set of providers that registers itself: one call adds every name it serves (providers
+/// for `provider = "..."`, presets for `[preset.<name>]`, the functions factory for
+/// `[function.<name>]`). Registering is cheap and infallible; providers are only built (and
+/// can only fail) when a config that names them is applied.
+pub trait Capability {
+    /// Add this capability's factories to `registry`. A name registered earlier is replaced.
+    fn register(&self, registry: &mut ProviderRegistry);
 }
 
-impl FactoryError {
-    /// An [`Other`](Self::Other) failure from any error or message.
-    pub fn other(error: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>) -> Self {
-        FactoryError::Other(error.into())
-    }
-}
-
-/// Builds the provider of one `[[route]]` from its `[route.options]`.
-pub type ProviderFactory =
-    dyn Fn(&FactoryContext<'_>) -> Result<Arc<dyn Provider>, FactoryError> + Send + Sync;
-
-/// Builds every route of a `[preset.<name>]` (e.g. the Tarmac suite under binding `tarmac`)
-/// from the preset's table.
-pub type PresetFactory = dyn Fn(&FactoryContext<'_>) -> Result<Vec<(RouteKey, Arc<dyn Provider>)>, FactoryError>
-    + Send
-    + Sync;
-
-/// What a factory gets: the name it was registered under, its options, the directory relative
-/// paths resolve against, and (for routes) the route being built.
-#[derive(Debug, Clone, Copy)]
-pub struct FactoryContext<'a> {
-    name: &'a str,
-    options: &'a toml::Table,
-    base_dir: &'a Path,
-    route: Option<&'a RouteKey>,
-}
-
-impl<'a> FactoryContext<'a> {
-    /// A context for building `name` with `options`; relative paths resolve against
-    /// `base_dir` (the config file's directory).
-    pub fn new(name: &'a str, options: &'a toml::Table, base_dir: &'a Path) -> Self {
-        FactoryContext {
-            name,
-            options,
-            base_dir,
-            route: None,
-        }
-    }
-
-    /// The same context, for building the provider of `route`.
-    pub fn with_route(mut self, route: &'a RouteKey) -> Self {
-        self.route = Some(route);
-        self
-    }
-
-    /// The provider or preset name from the config.
-    pub fn name(&self) -> &'a str {
-        self.name
-    }
-
-    /// The raw options table (empty when the config has none).
-    pub fn options(&self) -> &'a toml::Table {
-        self.options
-    }
-
-    /// The options as a typed struct; use `#[serde(deny_unknown_fields)]` on it so a misspelt
-    /// option is an error rather than silently ignored.
-    ///
-    /// ```
-    /// # use switchboard::config::FactoryContext;
-    /// #[derive(serde::Deserialize)]
-    /// #[serde(deny_unknown_fields)]
-    /// struct Options { message: String }
-    ///
-    /// let table: toml::Table = toml::from_str(r#"message = "hi""#).unwrap();
-    /// let ctx = FactoryContext::new("fail", &table, std::path::Path::new("."));
-    /// assert_eq!(ctx.parse_options::<Options>().unwrap().message, "hi");
-    /// ```
-    pub fn parse_options<T: DeserializeOwned>(&self) -> Result<T, FactoryError> {
-        toml::Value::Table(self.options.clone())
-            .try_into()
-            .map_err(|e: toml::de::Error| FactoryError::InvalidOptions(e.message().to_string()))
-    }
-
-    /// The directory relative paths in the config resolve against.
-    pub fn base_dir(&self) -> &'a Path {
-        self.base_dir
-    }
-
-    /// `path` resolved against the config file's directory (absolute paths stay as they are).
-    pub fn resolve(&self, path: impl AsRef<Path>) -> PathBuf {
-        self.base_dir.join(path)
-    }
-
-    /// The route being built; `None` for a preset.
-    pub fn route(&self) -> Option<&'a RouteKey> {
-        self.route
+impl<F> Capability for F
+where
+    F: Fn(&mut ProviderRegistry),
+{
+    fn register(&self, registry: &mut ProviderRegistry) {
+        self(registry);
     }
 }
 
-/// Named provider and preset factories: what `provider = "..."` and `[preset.<name>]` in
-/// `switchboard.toml` may refer to.
+/// Named provider and preset factories: what `provider = "..."`, `[preset.<name>]` and
+/// `[function.<name>]` in `switchboard.toml` may refer to.
 ///
 /// ```
 /// use std::sync::Arc;
+/// use switchboard::builtin::Builtins;
 /// use switchboard::config::ProviderRegistry;
 /// use switchboard::{Provider, ProviderError, Request};
 ///
@@ -129,7 +57,7 @@ impl<'a> FactoryContext<'a> {
 ///     }
 /// }
 ///
-/// let mut registry = ProviderRegistry::with_builtins();
+/// let mut registry = ProviderRegistry::new().with(&Builtins);
 /// registry.register_provider("hello", |_ctx| Ok(Arc::new(Hello) as Arc<dyn Provider>));
 /// assert!(registry.has_provider("hello") && registry.has_provider("echo"));
 /// ```
@@ -137,6 +65,7 @@ impl<'a> FactoryContext<'a> {
 pub struct ProviderRegistry {
     providers: BTreeMap<String, Arc<ProviderFactory>>,
     presets: BTreeMap<String, Arc<PresetFactory>>,
+    functions: Option<Arc<PresetFactory>>,
 }
 
 impl fmt::Debug for ProviderRegistry {
@@ -144,6 +73,7 @@ impl fmt::Debug for ProviderRegistry {
         f.debug_struct("ProviderRegistry")
             .field("providers", &self.providers.keys().collect::<Vec<_>>())
             .field("presets", &self.presets.keys().collect::<Vec<_>>())
+            .field("functions", &self.functions.is_some())
             .finish()
     }
 }
@@ -154,11 +84,16 @@ impl ProviderRegistry {
         Self::default()
     }
 
-    /// A registry with the built-in providers of [`crate::builtin`].
-    pub fn with_builtins() -> Self {
-        let mut registry = Self::new();
-        crate::builtin::register_builtins(&mut registry);
-        registry
+    /// This registry with `capability`'s factories added.
+    pub fn with(mut self, capability: &dyn Capability) -> Self {
+        capability.register(&mut self);
+        self
+    }
+
+    /// Add `capability`'s factories.
+    pub fn add(&mut self, capability: &dyn Capability) -> &mut Self {
+        capability.register(self);
+        self
     }
 
     /// Make `provider = "<name>"` build its provider with `factory`. A later registration of
@@ -184,6 +119,20 @@ impl ProviderRegistry {
             + 'static,
     {
         self.presets.insert(name.into(), Arc::new(factory));
+        self
+    }
+
+    /// Make a config's `[function.<name>]` guests served by `factory`: it is called once per
+    /// apply, when the config has any, and reads them through
+    /// [`FactoryContext::functions`]. A later registration replaces the earlier one.
+    pub fn register_functions<F>(&mut self, factory: F) -> &mut Self
+    where
+        F: Fn(&FactoryContext<'_>) -> Result<Vec<(RouteKey, Arc<dyn Provider>)>, FactoryError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.functions = Some(Arc::new(factory));
         self
     }
 
@@ -216,10 +165,17 @@ impl ProviderRegistry {
     pub fn preset(&self, name: &str) -> Option<&Arc<PresetFactory>> {
         self.presets.get(name)
     }
+
+    /// The factory serving `[function.<name>]` guests, if one is registered.
+    pub fn functions(&self) -> Option<&Arc<PresetFactory>> {
+        self.functions.as_ref()
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::{Path, PathBuf};
+
     use super::*;
 
     #[derive(Debug, serde::Deserialize)]
@@ -272,5 +228,20 @@ mod tests {
         let err = factory(&ctx).err().expect("factory fails");
         assert_eq!(err.to_string(), "second");
         assert!(!registry.has_preset("b"));
+    }
+
+    #[test]
+    fn capabilities_register_through_one_contract() {
+        let mut registry = ProviderRegistry::new();
+        let presets = |registry: &mut ProviderRegistry| {
+            registry.register_preset("suite", |_| Ok(Vec::new()));
+        };
+        registry.add(&crate::builtin::Builtins).add(&presets);
+        assert_eq!(
+            registry.provider_names().collect::<Vec<_>>(),
+            ["echo", "fail", "memory-kv", "uppercase"]
+        );
+        assert_eq!(registry.preset_names().collect::<Vec<_>>(), ["suite"]);
+        assert!(registry.functions().is_none());
     }
 }

@@ -4,7 +4,27 @@
 //! Semantics start from Tarmac's Go `callbacks.Router` and fix its flaws: tuple keys instead of
 //! `"ns:op"` strings, typed errors, duplicate registrations refused unless replacement is asked
 //! for, lock-free reads while routes change, providers called outside any lock.
+//!
+//! # Every method of [`Router`]
+//!
+//! Most methods live here: building ([`Router::new`], [`Router::builder`]), registering one
+//! route ([`register`](Router::register), [`register_namespace`](Router::register_namespace),
+//! [`replace`](Router::replace), [`register_key`](Router::register_key)) or a batch, all or
+//! nothing ([`register_all`](Router::register_all), `batch.rs`), removing
+//! ([`unregister`](Router::unregister)), inspecting ([`lookup`](Router::lookup),
+//! [`routes`](Router::routes)) and calling ([`call`](Router::call)).
+//!
+//! Two groups are inherent methods written next to the types they take, so that the router core
+//! never imports a runtime; they are listed here so that nothing about `Router` has to be
+//! searched for:
+//! - component providers: [`register_component`](Router::register_component) and
+//!   [`replace_component`](Router::replace_component) (`component/register.rs`), both one
+//!   [`register_all`](Router::register_all) batch;
+//! - waPC guests: [`host_callback`](Router::host_callback) and
+//!   [`host_callback_async`](Router::host_callback_async) (`wapc/callback.rs`), the
+//!   `__host_call` handlers that route into this router.
 
+mod batch;
 mod middleware;
 mod table;
 
@@ -15,6 +35,7 @@ use std::time::{Instant, SystemTime};
 
 use arc_swap::ArcSwap;
 
+pub use batch::BatchError;
 pub use middleware::{CallInfo, CallResult, PostCall, PreCall, PreOutcome};
 pub use table::{RouteInfo, RouteKey};
 
@@ -135,6 +156,11 @@ impl Router {
     /// Register a provider for one operation of a namespace, for every binding. Refuses a
     /// duplicate; see [`replace`](Self::replace).
     ///
+    /// # Errors
+    ///
+    /// [`RegisterError::EmptyNamespace`] or [`RegisterError::EmptyOperation`] for an empty
+    /// name, [`RegisterError::Duplicate`] when the route exists.
+    ///
     /// ```
     /// use switchboard::{Router, CallContext};
     /// let router = Router::new();
@@ -157,6 +183,11 @@ impl Router {
 
     /// Register a provider for every operation of a namespace. An exact route for an operation
     /// still wins over it.
+    ///
+    /// # Errors
+    ///
+    /// [`RegisterError::EmptyNamespace`] for an empty namespace, [`RegisterError::Duplicate`]
+    /// when the namespace route exists.
     pub fn register_namespace<M>(
         &self,
         namespace: &str,
@@ -167,6 +198,11 @@ impl Router {
     }
 
     /// Register or replace the provider of one operation; returns the route it replaced.
+    ///
+    /// # Errors
+    ///
+    /// [`RegisterError::EmptyNamespace`] or [`RegisterError::EmptyOperation`] for an empty
+    /// name.
     pub fn replace<M>(
         &self,
         namespace: &str,
@@ -181,7 +217,14 @@ impl Router {
     }
 
     /// The general registration: any key (binding-scoped, namespace-wide), explicit conflict
-    /// policy. Returns the replaced route, if any.
+    /// policy. Returns the replaced route, if any. For several routes at once, use
+    /// [`register_all`](Self::register_all).
+    ///
+    /// # Errors
+    ///
+    /// [`RegisterError::EmptyNamespace`], [`RegisterError::EmptyOperation`] or
+    /// [`RegisterError::EmptyBinding`] for an empty name; [`RegisterError::Duplicate`] when the
+    /// route exists and `on_conflict` is [`Conflict::Reject`].
     pub fn register_key<M>(
         &self,
         key: RouteKey,
@@ -226,6 +269,14 @@ impl Router {
 
     /// Route one call: validate, check cancellation and deadline, look up, run pre-call
     /// middleware, run the provider, notify post-call observers, return.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::InvalidRouteName`] for an empty namespace or operation,
+    /// [`CallError::Canceled`] / [`CallError::DeadlineExceeded`] from the context,
+    /// [`CallError::DepthExceeded`] past the nesting bound, [`CallError::NotFound`] without a
+    /// route, [`CallError::Denied`] from a pre-call middleware, and the provider's own failure
+    /// (a panic becomes [`CallError::ProviderFailed`]).
     pub fn call(
         &self,
         ctx: &CallContext,

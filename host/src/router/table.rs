@@ -45,9 +45,26 @@ impl RouteKey {
         }
     }
 
+    /// The binding rule meaning "every binding" in config files and presets (and in the
+    /// [`Display`](fmt::Display) form of a key).
+    pub const EVERY_BINDING: &'static str = "*";
+
     /// Scope the route to one waPC binding.
     pub fn with_binding(mut self, binding: impl Into<String>) -> Self {
         self.binding = Some(binding.into());
+        self
+    }
+
+    /// Scope the route by a binding rule as configs write it: [`EVERY_BINDING`](Self::EVERY_BINDING)
+    /// (`"*"`) leaves it serving every binding, any other string scopes it to that binding.
+    ///
+    /// ```
+    /// use switchboard::RouteKey;
+    /// assert_eq!(RouteKey::namespace("kvstore").with_binding_rule("tarmac").binding(), Some("tarmac"));
+    /// assert_eq!(RouteKey::namespace("kvstore").with_binding_rule("*").binding(), None);
+    /// ```
+    pub fn with_binding_rule(mut self, rule: &str) -> Self {
+        self.binding = (rule != Self::EVERY_BINDING).then(|| rule.to_string());
         self
     }
 

@@ -1,4 +1,4 @@
-use switchboard::config::{Config, ConfigError, FactoryError};
+use switchboard::config::{ApplyOptions, Config, ConfigError, FactoryError};
 use switchboard::{CallContext, CallError};
 
 use super::*;
@@ -57,12 +57,15 @@ fn suite_registers_every_capability_under_the_binding() {
     );
     // Registering again is refused and leaves the first registration in place.
     let again = suite.register(&router).unwrap_err();
-    assert!(matches!(
-        again,
-        TarmacError::Register(RegisterError::Duplicate(_))
-    ));
+    assert!(
+        matches!(
+            &again,
+            TarmacError::Register(RegisterError::Duplicate(key)) if key.to_string() == "tarmac/kvstore:*"
+        ),
+        "{again:?}"
+    );
     assert_eq!(router.routes().len(), 6);
-    assert!(kv_get(&router, "tarmac", "k").is_ok());
+    assert_eq!(kv_get(&router, "tarmac", "k").unwrap(), GOT_V);
 }
 
 #[test]
@@ -74,7 +77,12 @@ fn star_binding_serves_every_binding() {
         .register(&router)
         .unwrap();
     kv_set(&router, "default", "k", "v").unwrap();
-    assert!(kv_get(&router, "tarmac", "k").is_ok());
+    assert_eq!(kv_get(&router, "tarmac", "k").unwrap(), GOT_V);
+    assert_eq!(
+        router.routes()[0].key,
+        RouteKey::namespace("httpclient"),
+        "`*` leaves the routes unscoped"
+    );
 }
 
 #[test]
@@ -91,20 +99,94 @@ fn failed_registration_removes_what_it_added() {
         .unwrap()
         .register(&router)
         .unwrap_err();
-    assert!(matches!(
-        err,
-        TarmacError::Register(RegisterError::Duplicate(_))
-    ));
+    assert!(
+        matches!(
+            &err,
+            TarmacError::Register(RegisterError::Duplicate(key)) if key.to_string() == "tarmac/metrics:*"
+        ),
+        "{err:?}"
+    );
     assert_eq!(router.routes().len(), 1);
 }
 
+/// `v` as stored: the kvstore's JSON answer to `get`.
+const GOT_V: &[u8] = br#"{"status":{"code":200,"status":"OK"},"data":"dg=="}"#;
+
 fn apply(text: &str, dir: &Path, metrics: &Metrics) -> Result<Router, ConfigError> {
+    apply_with(text, dir, metrics, &ApplyOptions::new())
+}
+
+fn apply_with(
+    text: &str,
+    dir: &Path,
+    metrics: &Metrics,
+    options: &ApplyOptions,
+) -> Result<Router, ConfigError> {
     let config = Config::parse(text, dir.join("switchboard.toml"))?;
-    let mut registry = ProviderRegistry::new();
-    register_factories(&mut registry, metrics);
+    let registry = ProviderRegistry::new().with(&Tarmac::new(metrics.clone()));
     let router = Router::builder().post(metrics.observer()).build();
-    config.apply(&router, &registry)?;
+    config.apply_with(&router, &registry, options)?;
     Ok(router)
+}
+
+#[test]
+fn the_capability_registers_exactly_the_suite_names() {
+    let registry = ProviderRegistry::new().with(&Tarmac::new(Metrics::new()));
+    assert_eq!(
+        registry.provider_names().collect::<Vec<_>>(),
+        ["httpclient", "kvstore", "logger", "metrics", "sql"]
+    );
+    assert_eq!(registry.preset_names().collect::<Vec<_>>(), ["tarmac"]);
+    assert!(registry.functions().is_none());
+}
+
+#[test]
+fn data_dir_replaces_the_stores_directory_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let metrics = Metrics::new();
+    let options = ApplyOptions::new().with_data_dir(data.path());
+    // The preset's `data_dir` and a kvstore route's are replaced; the echo-like logger route
+    // has no store.
+    let text = "[preset.tarmac]
+data_dir = \"old\"
+capabilities = [\"sql\"]
+
+\
+                [[route]]
+namespace = \"kv2\"
+provider = \"kvstore\"
+\
+                [route.options]
+data_dir = \"route-dir\"
+
+\
+                [[route]]
+namespace = \"log\"
+provider = \"logger\"
+";
+    let router = apply_with(text, dir.path(), &metrics, &options).expect("applies");
+    assert!(data.path().join("sql.sqlite").is_file());
+    assert!(data.path().join("kvstore.redb").is_file());
+    assert!(!dir.path().join("old").exists());
+    assert!(!dir.path().join("route-dir").exists());
+    assert!(!dir.path().join(DEFAULT_DATA_DIR).exists());
+    drop(router);
+
+    // A data_dir nested in the preset's store table, and an explicit per-store path, still win.
+    let data = tempfile::tempdir().unwrap();
+    let options = ApplyOptions::new().with_data_dir(data.path());
+    let text = "[preset.tarmac]
+capabilities = [\"kvstore\", \"sql\"]
+\
+                kvstore = { data_dir = \"nested\" }
+sql = { path = \"own.sqlite\" }
+";
+    let router = apply_with(text, dir.path(), &metrics, &options).expect("applies");
+    assert!(dir.path().join("nested/kvstore.redb").is_file());
+    assert!(dir.path().join("own.sqlite").is_file());
+    assert_eq!(std::fs::read_dir(data.path()).unwrap().count(), 0);
+    drop(router);
 }
 
 #[test]
@@ -164,7 +246,8 @@ fn preset_options_are_checked() {
     );
     let err = provider_error("[preset.tarmac]\nkvstore = { backend = \"redis\" }\n");
     assert!(
-        matches!(&err, FactoryError::InvalidOptions(m) if m == "kvstore backend \"redis\" needs `url`")
+        matches!(&err, FactoryError::InvalidOptions(m) if m == "kvstore backend \"redis\" needs `url`"),
+        "{err}"
     );
     let err = provider_error("[preset.tarmac]\nbindng = \"x\"\n");
     assert!(
