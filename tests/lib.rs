@@ -31,7 +31,8 @@ pub enum Fixture {
     RustEchoString,
     /// A Tarmac function built with crates.io `wapc-guest` 1.2 (`tests/fixtures/tarmac-guest`):
     /// operation `handler` takes a JSON command and sends the Tarmac SDKs' JSON or protobuf
-    /// payloads; answers `ok:<response>` or `err:<host error>`.
+    /// payloads; answers `ok:<response>` or `err:<host error>`. Its `crash.writes` command is
+    /// the acknowledged-write loop of the crash test (host/cli/tests/crash.rs).
     TarmacGuest,
 }
 

@@ -480,7 +480,7 @@ fn reopen_with_the_binary(stores: &Stores, stored: (usize, usize), context: &str
 fn kill_points(rng: &mut Rng, rounds: u64) -> Vec<KillPoint> {
     (0..rounds)
         .map(|round| {
-            if round == 0 || rng.next() % 3 != 0 {
+            if round == 0 || !rng.next().is_multiple_of(3) {
                 KillPoint::AfterFirstAck(rng.below(Duration::from_millis(800)))
             } else {
                 KillPoint::AfterStart(rng.below(Duration::from_millis(600)))
