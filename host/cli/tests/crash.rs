@@ -377,13 +377,24 @@ fn check_round(what: &str, acked: &[u64], stored: &[(u64, String)], round: u64, 
     );
     let stored_ids: Vec<u64> = stored.iter().map(|(id, _)| *id).collect();
     let acked_and_in_flight: Vec<u64> = (start..start + acked.len() as u64 + 1).collect();
-    assert!(
-        stored_ids == expected_acks || stored_ids == acked_and_in_flight,
-        "{what}: {} writes acknowledged (ids {:?}..), stored ids {:?}; {context}",
-        acked.len(),
-        acked.first(),
-        stored_ids
-    );
+    if stored_ids != expected_acks && stored_ids != acked_and_in_flight {
+        let lost: Vec<u64> = acked
+            .iter()
+            .filter(|id| !stored_ids.contains(id))
+            .copied()
+            .collect();
+        let unasked: Vec<u64> = stored_ids
+            .iter()
+            .filter(|id| !acked_and_in_flight.contains(id))
+            .copied()
+            .collect();
+        panic!(
+            "{what}: {} writes acknowledged from id {start}, {} stored; acknowledged but lost: \
+             {lost:?}; stored but never asked for: {unasked:?}; {context}",
+            acked.len(),
+            stored_ids.len()
+        );
+    }
     for (id, value) in stored {
         assert_eq!(*value, format!("value-{id}"), "{what}: id {id}; {context}");
     }
