@@ -8,6 +8,18 @@
 #
 # State lives in $SWITCHBOARD_SERVICES_DIR (default /tmp/switchboard-services); the env file is
 # $SWITCHBOARD_SERVICES_DIR/env.sh unless SWITCHBOARD_SERVICES_ENV names another path.
+#
+# Redis databases: SWITCHBOARD_TEST_REDIS_URL names database 0 of the one server. Suites may run
+# at the same time (two `cargo test` commands against one server, or a parallel test runner), and
+# one of them wipes its database (FLUSHDB), so each suite takes its own database number from that
+# URL (same host and port, the path replaced by `/<db>`):
+#
+#   db 0   nobody (scratch for manual runs)
+#   db 1   providers/tests/kvstore.rs   (the only suite that runs FLUSHDB)
+#   db 2   host/cli/tests/tarmac.rs
+#   db 3   host/cli/tests/crash.rs
+#
+# A new suite using Redis takes the next free number and adds itself here.
 set -euo pipefail
 
 STATE="${SWITCHBOARD_SERVICES_DIR:-/tmp/switchboard-services}"

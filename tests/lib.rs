@@ -31,7 +31,8 @@ pub enum Fixture {
     RustEchoString,
     /// A Tarmac function built with crates.io `wapc-guest` 1.2 (`tests/fixtures/tarmac-guest`):
     /// operation `handler` takes a JSON command and sends the Tarmac SDKs' JSON or protobuf
-    /// payloads; answers `ok:<response>` or `err:<host error>`.
+    /// payloads; answers `ok:<response>` or `err:<host error>`. Its `crash.writes` command is
+    /// the acknowledged-write loop of the crash test (host/cli/tests/crash.rs).
     TarmacGuest,
 }
 
@@ -223,6 +224,22 @@ mod tests {
         let rust = CallbackGuest::ALL[0];
         assert_eq!(rust.host_error("boom"), "Host error: boom");
     }
+
+    #[test]
+    fn redis_url_with_db_replaces_or_adds_the_database() {
+        assert_eq!(
+            redis_url_with_db("redis://127.0.0.1:6379/0", 2),
+            "redis://127.0.0.1:6379/2"
+        );
+        assert_eq!(
+            redis_url_with_db("redis://127.0.0.1:6379", 3),
+            "redis://127.0.0.1:6379/3"
+        );
+        assert_eq!(
+            redis_url_with_db("redis://:secret@host:1/15", 1),
+            "redis://:secret@host:1/1"
+        );
+    }
 }
 
 /// The command that builds the component providers written in Python, JavaScript and C.
@@ -304,4 +321,31 @@ pub fn components_out_dir() -> PathBuf {
         .join("providers")
         .join("components")
         .join("out")
+}
+
+/// The environment variable naming the test Redis server (database 0), written by
+/// `scripts/services.sh start`.
+pub const REDIS_URL_VAR: &str = "SWITCHBOARD_TEST_REDIS_URL";
+
+/// `url` (a `redis://host:port[/db]` URL) with its database replaced by `db`. Each suite uses its
+/// own database of the one test server, so a suite that wipes its database never wipes another
+/// suite's keys mid-run; `scripts/services.sh` lists which suite owns which number.
+pub fn redis_url_with_db(url: &str, db: u8) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("redis", url));
+    let authority = rest
+        .split_once('/')
+        .map_or(rest, |(authority, _)| authority);
+    format!("{scheme}://{authority}/{db}")
+}
+
+/// The test Redis server's URL for database `db`; panics, naming the command that starts the
+/// server, when [`REDIS_URL_VAR`] is not set (a test needing Redis must fail loudly, never skip).
+pub fn test_redis_url(db: u8) -> String {
+    let url = std::env::var(REDIS_URL_VAR).unwrap_or_else(|_| {
+        panic!(
+            "{REDIS_URL_VAR} is not set: run `scripts/services.sh start` and source the env file \
+             it writes, or use scripts/test.sh (this test needs a real Redis server)"
+        )
+    });
+    redis_url_with_db(&url, db)
 }

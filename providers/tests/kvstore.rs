@@ -304,15 +304,52 @@ fn redb_backend_conforms() {
     ));
 }
 
-#[test]
-fn redis_backend_conforms() {
+/// This suite's Redis database (see scripts/services.sh): it is wiped before the run, so no
+/// other suite may use it.
+const REDIS_DB: u8 = 1;
+
+/// `url` (`redis://host:port[/db]`) with its database replaced by `db`.
+fn with_db(url: &str, db: u8) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("redis", url));
+    let authority = rest
+        .split_once('/')
+        .map_or(rest, |(authority, _)| authority);
+    format!("{scheme}://{authority}/{db}")
+}
+
+/// `SWITCHBOARD_TEST_REDIS_URL` (database 0) with the database replaced by [`REDIS_DB`].
+fn redis_url() -> String {
     let url = std::env::var("SWITCHBOARD_TEST_REDIS_URL").expect(
         "SWITCHBOARD_TEST_REDIS_URL is not set: run `scripts/services.sh start` and source the \
          env file it writes (this test needs a real Redis server)",
     );
-    // A clean database: this is the only test using it.
-    let client = redis::Client::open(url.as_str()).unwrap();
-    let mut conn = client.get_connection().unwrap();
-    redis::cmd("FLUSHDB").query::<()>(&mut conn).unwrap();
-    conformance(KvStore::new(RedisKv::connect(&url).unwrap()));
+    with_db(&url, REDIS_DB)
+}
+
+#[test]
+fn the_suite_uses_its_own_redis_database() {
+    assert_eq!(
+        with_db("redis://127.0.0.1:6379/0", REDIS_DB),
+        "redis://127.0.0.1:6379/1"
+    );
+    assert_eq!(
+        with_db("redis://127.0.0.1:6379", 1),
+        "redis://127.0.0.1:6379/1"
+    );
+}
+
+#[test]
+fn redis_backend_conforms() {
+    let url = redis_url();
+    // A clean database: this suite owns it (the CLI suites use other databases of the server).
+    let client = redis::Client::open(url.as_str()).expect("valid redis url");
+    let mut conn = client
+        .get_connection()
+        .unwrap_or_else(|err| panic!("connecting to {url}: {err}"));
+    redis::cmd("FLUSHDB")
+        .query::<()>(&mut conn)
+        .unwrap_or_else(|err| panic!("FLUSHDB on {url}: {err}"));
+    conformance(KvStore::new(
+        RedisKv::connect(&url).unwrap_or_else(|err| panic!("RedisKv on {url}: {err}")),
+    ));
 }

@@ -162,7 +162,8 @@ fn a_trapping_component_fails_one_call_and_the_guest_keeps_going() {
         // The trapped instance was replaced; the same guest and provider serve the next call.
         assert_eq!(callback(&rt, "faults", "echo", "after").unwrap(), "after");
     }
-    assert!(faults.pool_stats().live >= 1);
+    let stats = faults.pool_stats();
+    assert!(stats.live >= 1, "{stats:?}");
 }
 
 #[test]
@@ -244,6 +245,14 @@ component = "transform.wasm"
     );
     let rt = guest(CallbackGuest::ALL[0], &router);
     assert_eq!(callback(&rt, "text", "upper", "toml").unwrap(), "TOML");
-    let (_, error) = guest_error(callback(&rt, "database:kv", "Get", "nothing"));
-    assert!(matches!(error, CallError::ProviderFailed { .. }));
+    let (text, error) = guest_error(callback(&rt, "database:kv", "Get", "nothing"));
+    // The kv component fails a missing key with the key (the guest's msgpack str) as payload.
+    assert_eq!(
+        error,
+        CallError::ProviderFailed {
+            message: "key not found".into(),
+            payload: Some(switchboard_tests::encode_str("nothing")),
+        }
+    );
+    assert_eq!(text, CallbackGuest::ALL[0].host_error("key not found"));
 }

@@ -482,7 +482,11 @@ fn routes_changed_while_the_guest_is_loaded_apply_to_the_next_call() {
         );
 
         let removed = router.unregister(&RouteKey::exact("text", "upper"));
-        assert!(removed.is_some(), "{label}");
+        assert_eq!(
+            removed.map(|route| route.key),
+            Some(RouteKey::exact("text", "upper")),
+            "{label}"
+        );
         let (error, _) = host_call_error(callback(&runtime, "text", "upper", "c"), &label);
         assert!(
             matches!(error, CallError::NotFound { .. }),

@@ -96,7 +96,7 @@ fn every_bad_pointer_is_a_typed_abi_violation_and_the_host_keeps_serving() {
             }
             _ => panic!("{operation}: expected an out-of-bounds ABI violation, got {err:?}"),
         }
-        assert!(err.discards_instance(), "{operation}");
+        assert!(err.discards_instance(), "{operation}: {err:?}");
         assert_eq!(
             runtime.invoke("ok", b"").unwrap(),
             b"ok",

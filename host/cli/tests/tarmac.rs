@@ -9,7 +9,7 @@
 //!
 //! Needs `bash scripts/build-fixtures.sh`. The Redis and
 //! PostgreSQL test needs `SWITCHBOARD_TEST_REDIS_URL` / `SWITCHBOARD_TEST_POSTGRES_URL`
-//! (`scripts/test.sh` starts both servers).
+//! (`scripts/test.sh` starts both servers); it uses Redis database 2, its own.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -755,8 +755,13 @@ fn data_dir_flag_moves_the_embedded_stores() {
     let set = json!({"op":"kv.set","key":"k","data_b64":"dg=="});
     let out = env.switchboard(&flag, &set);
     same(out.stdout, json_ok(""));
-    assert!(elsewhere.join("kvstore.redb").is_file());
-    assert!(elsewhere.join("sql.sqlite").is_file());
+    for store in ["kvstore.redb", "sql.sqlite"] {
+        assert!(
+            elsewhere.join(store).is_file(),
+            "{store} in {}",
+            elsewhere.display()
+        );
+    }
     // The default data dir beside the config has no such key.
     same(
         env.run(json!({"op":"kv.get","key":"k"})),
@@ -767,6 +772,9 @@ fn data_dir_flag_moves_the_embedded_stores() {
 }
 
 // --- real servers ---
+
+/// This suite's Redis database (scripts/services.sh lists who owns which).
+const REDIS_DB: u8 = 2;
 
 fn env_var(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
@@ -779,7 +787,8 @@ fn env_var(name: &str) -> String {
 
 #[test]
 fn redis_and_postgres_through_the_config() {
-    let redis = env_var("SWITCHBOARD_TEST_REDIS_URL");
+    // This suite's own database of the test server (see scripts/services.sh).
+    let redis = switchboard_tests::test_redis_url(REDIS_DB);
     let postgres = env_var("SWITCHBOARD_TEST_POSTGRES_URL");
     let env = Env::new(&format!(
         "[preset.tarmac.kvstore]\nbackend = \"redis\"\nurl = {redis:?}\n\n\
