@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Guards on the dependency graph that no unit test can see:
 # - exactly one wasmtime (wasmtime-provider 2.25 must share our wasmtime 48);
-# - wasmtime's `component-model-async` stays off: it doubles a synchronous component call.
+# - wasmtime's `component-model-async` stays off: it doubles a synchronous component call;
+# - the library's default build and the CLI do not compile wasmtime-provider (it is only the
+#   comparison engine behind the `wasmtime-provider` feature).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,4 +24,11 @@ if echo "$features" | grep -q '"component-model-async"'; then
   cargo tree --workspace -e features -i wasmtime 2>/dev/null | grep -B3 'component-model-async' >&2 || true
   exit 1
 fi
-echo "check-deps: one wasmtime ($versions), component-model-async off"
+for package in switchboard switchboard-cli; do
+  if cargo tree -p "$package" -e normal --prefix none --format '{p}' 2>/dev/null | grep -q '^wasmtime-provider v'; then
+    echo "check-deps: the default build of $package compiles wasmtime-provider:" >&2
+    cargo tree -p "$package" -e normal -i wasmtime-provider >&2 || true
+    exit 1
+  fi
+done
+echo "check-deps: one wasmtime ($versions), component-model-async off, no wasmtime-provider in the default build"

@@ -34,5 +34,8 @@ bash scripts/services.sh start
 source "$SWITCHBOARD_SERVICES_DIR/env.sh"
 
 cargo test --workspace --locked
+# The workspace run unifies features: the tests crate turns on `wasmtime-provider`, so the
+# library's default build (without that engine) gets its own unit-test run.
+cargo test -p switchboard --lib --locked
 # The guest SDK targets wasm but its dispatch logic is tested natively.
 cargo test --manifest-path guest-sdk/Cargo.toml --locked
