@@ -94,6 +94,22 @@ row("router → warm component", "component_echo/router_warm/64", "component_ech
 row("guest → router → component", "component_route/guest_router_component/64", "component_route/guest_router_component/4096", sums[0], sums[1], "≤ 1.5x")
 print("\n".join(rows))
 rows.clear()
+
+print("\n**Component providers from the `GuestRuntime`** (`--bench component -- component_guest`):")
+print("what users run, ratio to the sum of the guest floor (the same runtime, router → native echo)")
+print("and the raw typed component call, all three measured in one group:\n")
+print("| path | 64 B | ratio | 4 KiB | ratio | target |")
+print("|---|---|---|---|---|---|")
+G = "component_guest"
+sums = []
+for size in (64, 4096):
+    floor, raw = median_ns(f"{G}/floor_guest_runtime_closure/{size}"), median_ns(f"{G}/raw_typed_call/{size}")
+    sums.append(None if floor is None or raw is None else floor + raw)
+row("floor: GuestRuntime → router → native echo", f"{G}/floor_guest_runtime_closure/64", f"{G}/floor_guest_runtime_closure/4096", None, None)
+row("raw typed component call", f"{G}/raw_typed_call/64", f"{G}/raw_typed_call/4096", None, None)
+row("GuestRuntime → router → component", f"{G}/guest_runtime_router_component/64", f"{G}/guest_runtime_router_component/4096", sums[0], sums[1], "≤ 1.2x")
+print("\n".join(rows))
+rows.clear()
 cold = median_ns("component_cold_start/register_and_first_call_from_disk_cache")
 print(f"\nCold start, register + first call from the disk cache: {fmt_time(cold)}.")
 

@@ -1,10 +1,12 @@
 //! Component providers: the raw wasmtime typed call of the same echo (the floor), the call
 //! through the router to a warm pooled instance, a waPC guest's `__host_call` routed to the
-//! component next to the bare waPC floor (closure callback), 1 vs 2 threads, and cold start
-//! from the disk cache.
+//! component next to the guest floors, 1 vs 2 threads, and cold start from the disk cache.
 //!
-//! Target (DESIGN.md): `component_route/guest_router_component` at most 1.5x
-//! `component_route/floor_wapc_closure` + `component_echo/raw_typed_call` of the same size.
+//! Target (DESIGN.md): `component_guest/guest_runtime_router_component` at most 1.2x
+//! `component_guest/floor_guest_runtime_closure` + `component_guest/raw_typed_call` of the
+//! same size, all three measured in the same group, one size after the other. The older
+//! `component_route` group measures the guest side through a bare `WapcHost` instead (target
+//! 1.5x of its `floor_wapc_closure` + `component_echo/raw_typed_call`).
 //!
 //! `bash scripts/build-components.sh && cargo bench -p switchboard --bench component`
 
@@ -16,6 +18,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use switchboard::component::bindings::switchboard::provider::types::CallInfo;
 use switchboard::component::bindings::Provider as ProviderWorld;
 use switchboard::component::{ComponentConfig, ComponentEngine, ComponentProvider, EngineOptions};
+use switchboard::wapc::GuestConfig;
 use switchboard::{CallContext, Router};
 use wapc::WapcHost;
 use wasmtime::component::Linker;
@@ -23,11 +26,8 @@ use wasmtime::Store;
 use wasmtime_provider::WasmtimeEngineProviderBuilder;
 
 mod support;
+use support::guest::{echo_router, GUEST};
 use support::Workers;
-
-/// `__guest_call`: host-call `wapc/echo/echo` with the payload, answer with the host response
-/// (the same file as benches/wapc.rs uses, so the floors are comparable).
-const GUEST: &str = include_str!("echo_guest.wat");
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -51,23 +51,49 @@ fn transform_path() -> PathBuf {
     path
 }
 
+/// The transform component's echo called straight through wasmtime's typed bindings: same
+/// engine settings as `ComponentEngine` (epoch interruption on), no pool, no router.
+struct RawEcho {
+    store: Store<()>,
+    bindings: ProviderWorld,
+    call: CallInfo,
+}
+
+impl RawEcho {
+    fn new() -> Self {
+        let mut config = wasmtime::Config::new();
+        config.epoch_interruption(true);
+        let engine = wasmtime::Engine::new(&config).expect("engine");
+        let component =
+            wasmtime::component::Component::from_file(&engine, transform_path()).expect("compile");
+        let linker: Linker<()> = Linker::new(&engine);
+        let mut store = Store::new(&engine, ());
+        store.set_epoch_deadline(u64::MAX / 2);
+        let bindings =
+            ProviderWorld::instantiate(&mut store, &component, &linker).expect("instantiate");
+        let call = CallInfo {
+            binding: String::new(),
+            namespace: "t".into(),
+            operation: "echo".into(),
+        };
+        RawEcho {
+            store,
+            bindings,
+            call,
+        }
+    }
+
+    fn echo(&mut self, payload: &[u8]) -> Vec<u8> {
+        self.bindings
+            .switchboard_provider_handler()
+            .call_handle(&mut self.store, &self.call, payload)
+            .expect("call")
+            .expect("echo")
+    }
+}
+
 fn raw_typed_call(c: &mut Criterion) {
-    // Same engine settings as ComponentEngine (epoch interruption on), no pool, no router.
-    let mut config = wasmtime::Config::new();
-    config.epoch_interruption(true);
-    let engine = wasmtime::Engine::new(&config).expect("engine");
-    let component =
-        wasmtime::component::Component::from_file(&engine, transform_path()).expect("compile");
-    let linker: Linker<()> = Linker::new(&engine);
-    let mut store = Store::new(&engine, ());
-    store.set_epoch_deadline(u64::MAX / 2);
-    let bindings =
-        ProviderWorld::instantiate(&mut store, &component, &linker).expect("instantiate");
-    let call = CallInfo {
-        binding: String::new(),
-        namespace: "t".into(),
-        operation: "echo".into(),
-    };
+    let mut raw = RawEcho::new();
     let mut group = c.benchmark_group("component_echo");
     for size in [64usize, 4096] {
         let payload = vec![7u8; size];
@@ -75,16 +101,7 @@ fn raw_typed_call(c: &mut Criterion) {
         group.bench_with_input(
             BenchmarkId::new("raw_typed_call", size),
             &payload,
-            |b, payload| {
-                b.iter(|| {
-                    let out = bindings
-                        .switchboard_provider_handler()
-                        .call_handle(&mut store, &call, black_box(payload))
-                        .expect("call")
-                        .expect("echo");
-                    black_box(out)
-                })
-            },
+            |b, payload| b.iter(|| black_box(raw.echo(black_box(payload)))),
         );
     }
     group.finish();
@@ -188,6 +205,46 @@ fn guest_route(c: &mut Criterion) {
     group.finish();
 }
 
+/// What users run: a pooled `GuestRuntime` whose `__host_call` goes through the router to a
+/// warm component, next to its two parts measured in the same group: the guest floor (the
+/// same runtime, the router and a native echo closure) and the raw typed component call.
+fn guest_runtime_route(c: &mut Criterion) {
+    let engine = ComponentEngine::shared().expect("engine");
+    let provider =
+        ComponentProvider::from_file(&engine, transform_path(), ComponentConfig::default())
+            .expect("load");
+    // The guest calls namespace `echo`, operation `echo`: the transform component's echo.
+    let router = Router::new();
+    router
+        .register_component("echo", None, provider)
+        .expect("register");
+    let config = || GuestConfig::default().with_pool_size(1);
+    let floor = support::guest::runtime(config(), &echo_router(false));
+    let routed = support::guest::runtime(config(), &router);
+    let mut raw = RawEcho::new();
+    let mut group = c.benchmark_group("component_guest");
+    for size in [64usize, 4096] {
+        let payload = vec![7u8; size];
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_with_input(
+            BenchmarkId::new("floor_guest_runtime_closure", size),
+            &payload,
+            |b, p| b.iter(|| floor.invoke("call", black_box(p)).expect("invoke")),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("raw_typed_call", size),
+            &payload,
+            |b, p| b.iter(|| black_box(raw.echo(black_box(p)))),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("guest_runtime_router_component", size),
+            &payload,
+            |b, p| b.iter(|| routed.invoke("call", black_box(p)).expect("invoke")),
+        );
+    }
+    group.finish();
+}
+
 fn cold_start(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let engine =
@@ -219,6 +276,7 @@ criterion_group!(
     raw_typed_call,
     router_warm,
     guest_route,
+    guest_runtime_route,
     cold_start
 );
 criterion_main!(benches);

@@ -11,38 +11,16 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use switchboard::wapc::{
-    EngineKind, GuestConfig, GuestModule, GuestRuntime, SwitchboardEngineProviderPre, WasmEngine,
+    EngineKind, GuestConfig, GuestRuntime, SwitchboardEngineProviderPre, WasmEngine,
 };
-use switchboard::{CallInfo, CallResult, PreOutcome, ProviderError, Router};
 use wapc::WapcHost;
 use wasmtime_provider::WasmtimeEngineProviderBuilder;
 
 mod support;
+use support::guest::{echo_router, GUEST};
 use support::Workers;
 
-/// `__guest_call`: host-call `wapc/echo/echo` with the payload, answer with the host response.
-const GUEST: &str = include_str!("echo_guest.wat");
-
 type BoxError = Box<dyn Error + Send + Sync>;
-
-fn echo_router(middleware: bool) -> Router {
-    let router = if middleware {
-        Router::builder()
-            .pre(|_: &CallInfo<'_>, _: &[u8]| PreOutcome::Continue)
-            .post(|result: &CallResult<'_>| {
-                black_box(result);
-            })
-            .build()
-    } else {
-        Router::new()
-    };
-    router
-        .register("echo", "echo", |payload: &[u8]| {
-            Ok::<_, ProviderError>(payload.to_vec())
-        })
-        .expect("fresh route");
-    router
-}
 
 fn closure_callback() -> Box<wapc::HostCallback> {
     Box::new(|_id, _binding, _namespace, _operation, payload| Ok::<_, BoxError>(payload.to_vec()))
@@ -72,12 +50,9 @@ fn switchboard_host(callback: Box<wapc::HostCallback>) -> WapcHost {
 
 fn runtime(engine: EngineKind, pool_size: usize) -> GuestRuntime {
     let config = GuestConfig::default()
-        .with_name("bench")
         .with_engine(engine)
         .with_pool_size(pool_size);
-    GuestModule::from_bytes(GUEST.as_bytes(), config)
-        .and_then(|module| module.runtime(&echo_router(false)))
-        .expect("runtime")
+    support::guest::runtime(config, &echo_router(false))
 }
 
 fn host_call(c: &mut Criterion) {

@@ -1,21 +1,24 @@
-//! Shared by the benchmarks: long-lived worker threads for 1-vs-N-thread throughput.
-//!
-//! Spawning fresh threads for every criterion sample measured the scheduler, not the code:
-//! criterion's first samples last well under a millisecond, and two just-spawned threads often
-//! start on one core until the load balancer moves one (2-thread ratios swung from 1.45x to
-//! 1.85x between runs of the same code). Workers here are spawned once per benchmark, build
-//! their per-thread state once, and only wait on a barrier between samples.
+//! Shared by the benchmarks: the waPC echo guest and its runtime floor ([`guest`]), and
+//! long-lived worker threads for 1-vs-N-thread throughput ([`Workers`]).
 
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Barrier};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+pub mod guest;
+
 /// The work one thread repeats: one call per invocation.
 pub type Work = Box<dyn FnMut()>;
 
 /// `threads` workers, each running its own [`Work`] built on its own thread (so `!Send` state
 /// such as a `WapcHost` works).
+///
+/// Spawning fresh threads for every criterion sample measured the scheduler, not the code:
+/// criterion's first samples last well under a millisecond, and two just-spawned threads often
+/// start on one core until the load balancer moves one (2-thread ratios swung from 1.45x to
+/// 1.85x between runs of the same code). Workers are spawned once per benchmark, build their
+/// per-thread state once, and only wait on a barrier between samples.
 pub struct Workers {
     starts: Vec<SyncSender<u64>>,
     done: Receiver<Duration>,

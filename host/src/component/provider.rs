@@ -19,6 +19,11 @@ use crate::pool::{Pool, PoolError, PoolStats};
 use crate::{CallContext, Provider, ProviderError, Request};
 
 /// One warm instance: its own Store (a trap poisons a whole Store, so nothing is shared).
+///
+/// Pooled boxed: a call moves its lease in and out of the pool, and a pointer moves for
+/// free where the whole struct cost a copy at every step. Aligned to 128 bytes (as the pool
+/// pads its slots) so two threads' instances never share a cache line on the heap.
+#[repr(align(128))]
 pub(crate) struct Warm {
     store: Store<InstanceState>,
     bindings: ProviderWorld,
@@ -33,7 +38,7 @@ struct Shared {
     engine: ComponentEngine,
     config: ComponentConfig,
     loaded: Loaded,
-    pool: Pool<Warm>,
+    pool: Pool<Box<Warm>>,
 }
 
 /// A route's provider backed by a WASM component of the `switchboard:provider` world.
@@ -202,7 +207,7 @@ impl ComponentProvider {
         &self.shared.config
     }
 
-    fn instantiate(&self) -> Result<Warm, ProviderError> {
+    fn instantiate(&self) -> Result<Box<Warm>, ProviderError> {
         let shared = &*self.shared;
         let state = InstanceState::new(shared.name.clone(), &shared.config).map_err(|message| {
             ProviderError::failed(format!(
@@ -223,7 +228,7 @@ impl ComponentProvider {
             .instantiate(&mut store)
             .map_err(classify)?;
         store.data_mut().deadline = None;
-        Ok(Warm {
+        Ok(Box::new(Warm {
             store,
             bindings,
             calls: 0,
@@ -232,7 +237,7 @@ impl ComponentProvider {
                 namespace: String::new(),
                 operation: String::new(),
             },
-        })
+        }))
     }
 
     fn refuel(&self, store: &mut Store<InstanceState>) -> Result<(), ProviderError> {
@@ -265,13 +270,24 @@ impl ComponentProvider {
             ))
         })?;
 
-        let ctx = match Instant::now().checked_add(config.call_timeout) {
-            Some(deadline) => req.ctx.clone().with_deadline(deadline),
-            None => req.ctx.clone(),
+        // The earlier of the caller's deadline and `call_timeout` from now.
+        let deadline = match Instant::now().checked_add(config.call_timeout) {
+            Some(timeout) => Some(req.ctx.deadline().map_or(timeout, |d| d.min(timeout))),
+            None => req.ctx.deadline(),
         };
+        // The pool only reads the deadline and the cancellation token, and only when it has to
+        // wait: a context with just those two leaves the caller's (its name is refcounted)
+        // untouched on every call.
+        let mut wait_ctx = CallContext::new();
+        if let Some(deadline) = deadline {
+            wait_ctx = wait_ctx.with_deadline(deadline);
+        }
+        if let Some(token) = req.ctx.cancel_token() {
+            wait_ctx = wait_ctx.with_cancel(token.clone());
+        }
         let mut lease = shared
             .pool
-            .checkout(&ctx, config.pool_wait, || self.instantiate())
+            .checkout(&wait_ctx, config.pool_wait, || self.instantiate())
             .map_err(|err| match err {
                 PoolError::Saturated { max, waited } => ProviderError::LimitExceeded(format!(
                     "component provider '{}': all {max} instances busy for {} ms",
@@ -284,7 +300,7 @@ impl ComponentProvider {
             })?;
         let warm = lease.get();
 
-        let outcome = self.run(warm, &ctx, req);
+        let outcome = self.run(warm, deadline, req);
         warm.calls += 1;
         let worn_out = warm.calls >= config.recycle_after;
         let healthy = matches!(outcome, Ok(_) | Err(Outcome::Answered(_)));
@@ -313,23 +329,29 @@ impl ComponentProvider {
         }
     }
 
-    /// One call on one instance. The scope (router, deadline) is set only for the call.
+    /// One call on one instance, until `deadline` or the caller's cancellation. The scope
+    /// (router, deadline) is set only for the call.
     fn run(
         &self,
         warm: &mut Warm,
-        ctx: &CallContext,
+        deadline: Option<Instant>,
         req: &Request<'_>,
     ) -> Result<Vec<u8>, Outcome> {
         let store = &mut warm.store;
         {
             let state = store.data_mut();
-            state.deadline = ctx.deadline();
-            state.cancel = ctx.cancel_token().cloned();
-            // Only a provider granted host calls needs the router during the call.
+            state.deadline = deadline;
+            state.cancel = req.ctx.cancel_token().cloned();
+            // Only a provider granted host calls needs the router (and the caller's whole
+            // context, for the calls it makes) during the call.
             if self.shared.config.grants.host_calls {
+                let ctx = match deadline {
+                    Some(deadline) => req.ctx.clone().with_deadline(deadline),
+                    None => req.ctx.clone(),
+                };
                 state.scope = Some(CallScope {
                     router: req.router().clone(),
-                    ctx: ctx.clone(),
+                    ctx,
                 });
                 state.binding.clear();
                 state.binding.push_str(req.binding);
