@@ -9,5 +9,5 @@ bash scripts/build-components.sh
 bash scripts/build-lang-components.sh
 args=()
 if [ -n "${QUICK:-}" ]; then args=(-- --warm-up-time 1 --measurement-time 3); fi
-cargo bench -p switchboard --benches --locked "${args[@]}" >&2
+cargo bench -p switchboard --benches --features wasmtime-provider --locked "${args[@]}" >&2
 python3 scripts/bench-report.py
