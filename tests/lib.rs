@@ -64,7 +64,11 @@ impl Fixture {
         out_dir().join(self.file_name())
     }
 
-    /// The module's path, or [`MissingFixture`] when it has not been built.
+    /// The module's path.
+    ///
+    /// # Errors
+    ///
+    /// [`MissingFixture`], naming the command that builds it, when it has not been built.
     pub fn path(self) -> Result<PathBuf, MissingFixture> {
         let path = self.expected_path();
         if path.is_file() {
@@ -188,6 +192,10 @@ pub fn encode_str(value: &str) -> Vec<u8> {
 }
 
 /// Decodes a msgpack str.
+///
+/// # Errors
+///
+/// When `bytes` is not one msgpack str.
 pub fn decode_str(bytes: &[u8]) -> Result<String, rmp_serde::decode::Error> {
     rmp_serde::from_slice(bytes)
 }

@@ -10,6 +10,9 @@
 //! Trust: deserializing runs native code from the cache directory, so the directory must be
 //! writable only by whoever runs the host.
 
+// The one place that deserializes native code: wasmtime marks it `unsafe` (see Trust above).
+#![allow(unsafe_code)]
+
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 

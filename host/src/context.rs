@@ -126,6 +126,11 @@ impl CallContext {
     }
 
     /// `Err(Canceled)` or `Err(DeadlineExceeded)` if the call should not go on.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::Canceled`] once the token is canceled, else
+    /// [`CallError::DeadlineExceeded`] once the deadline has passed.
     pub fn check(&self) -> Result<(), CallError> {
         if self.is_canceled() {
             return Err(CallError::Canceled);

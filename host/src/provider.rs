@@ -29,6 +29,10 @@ impl<'a> Request<'a> {
 
     /// Call another route from inside this call, with the same binding, deadline and
     /// cancellation, one level deeper (the router bounds the depth).
+    ///
+    /// # Errors
+    ///
+    /// Whatever [`Router::call`](crate::Router::call) returns for the nested call.
     pub fn call(
         &self,
         namespace: &str,
@@ -70,6 +74,11 @@ impl<'a> Request<'a> {
 /// ```
 pub trait Provider: Send + Sync + 'static {
     /// Serve one call.
+    ///
+    /// # Errors
+    ///
+    /// The [`ProviderError`] that says why the call failed; the router hands it to the caller
+    /// as a [`CallError`](crate::CallError).
     fn call(&self, req: &Request<'_>) -> Result<Vec<u8>, ProviderError>;
 
     /// A short description for route listings (`native`, `component kv.wasm`, ...).
@@ -100,6 +109,7 @@ impl<P: Provider + ?Sized> Provider for Box<P> {
 
 /// A provider made from a closure that sees the whole [`Request`]. Build one with
 /// [`provider_fn`].
+#[allow(missing_debug_implementations)] // closures are not `Debug`
 pub struct FnProvider<F>(F);
 
 /// Wrap a closure over the whole request (context, names, payload) as a [`Provider`].
@@ -140,9 +150,11 @@ pub trait IntoProvider<M> {
 }
 
 #[doc(hidden)]
+#[derive(Debug)]
 pub enum ProviderMarker {}
 
 #[doc(hidden)]
+#[derive(Debug)]
 pub struct PayloadFnMarker<E>(std::marker::PhantomData<E>);
 
 impl<P: Provider> IntoProvider<ProviderMarker> for P {

@@ -327,11 +327,11 @@ mod raw {
         }
     }
 
-    impl TryFrom<Config> for super::ComponentConfig {
+    impl TryFrom<Config> for ComponentConfig {
         type Error = String;
 
         fn try_from(raw: Config) -> Result<Self, String> {
-            let defaults = super::ComponentConfig::default();
+            let defaults = ComponentConfig::default();
             let mib = raw
                 .max_memory_mib
                 .map(|mib| {
@@ -347,7 +347,7 @@ mod raw {
                 ("timeout_ms", raw.timeout_ms),
                 ("call_timeout_ms", raw.call_timeout_ms),
             )?;
-            Ok(super::ComponentConfig {
+            Ok(ComponentConfig {
                 name: raw.name,
                 max_memory_bytes: max_memory_bytes.unwrap_or(defaults.max_memory_bytes),
                 max_table_elements: raw

@@ -111,6 +111,11 @@ impl Drop for ActiveGuard {
 
 impl ComponentProvider {
     /// Load a component file. The provider's name defaults to the file stem.
+    ///
+    /// # Errors
+    ///
+    /// [`ComponentError`] if the file cannot be read or compiled, does not implement the
+    /// `switchboard:provider` world, or its first warm instances cannot be created.
     pub fn from_file(
         engine: &ComponentEngine,
         path: impl AsRef<Path>,
@@ -134,6 +139,10 @@ impl ComponentProvider {
     }
 
     /// Load a component from bytes. The provider's name defaults to `"component"`.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_file`](Self::from_file), without the file.
     pub fn from_bytes(
         engine: &ComponentEngine,
         bytes: &[u8],

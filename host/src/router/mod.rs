@@ -70,6 +70,7 @@ pub const DEFAULT_MAX_DEPTH: u32 = 16;
 /// assert_eq!(err, CallError::Denied { reason: "no admin".into() });
 /// ```
 #[derive(Default)]
+#[allow(missing_debug_implementations)] // middleware are closures
 pub struct RouterBuilder {
     pre: Vec<Arc<dyn PreCall>>,
     post: Vec<Arc<dyn PostCall>>,

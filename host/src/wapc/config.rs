@@ -88,7 +88,7 @@ pub struct GuestConfig {
     /// (every `switchboard run`) deserializes in milliseconds instead of compiling. Only the
     /// Switchboard engine uses it. The directory must be writable only by the host's user:
     /// artifacts are native code. Default: none (compile every time).
-    pub cache_dir: Option<std::path::PathBuf>,
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Default for GuestConfig {
@@ -139,7 +139,7 @@ impl GuestConfig {
     }
 
     /// Cache compiled modules in `dir` (see [`GuestConfig::cache_dir`]).
-    pub fn with_cache_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+    pub fn with_cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cache_dir = Some(dir.into());
         self
     }

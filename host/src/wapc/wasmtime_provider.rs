@@ -119,6 +119,7 @@ pub(crate) struct WapcHostInstance {
     caller: Arc<str>,
 }
 
+#[allow(unsafe_code)] // see SAFETY
 // SAFETY: `WapcHost` is `!Send` only because it stores its engine as
 // `Box<dyn WebAssemblyEngineProvider>` without a `Send` bound; its other field is an
 // `Arc<ModuleState>`, which is `Send + Sync`. `WapcHostInstance::new` only accepts engines that

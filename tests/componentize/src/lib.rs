@@ -12,6 +12,11 @@ const CORE_MODULE_HEADER: [u8; 8] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0
 
 /// Encode `module` (a core WASM module with an embedded `component-type` section) as a
 /// validated component.
+///
+/// # Errors
+///
+/// When `module` is not a core module, has no `component-type` section, or does not validate as
+/// a component once encoded.
 pub fn componentize(module: &[u8]) -> Result<Vec<u8>> {
     if module.len() < CORE_MODULE_HEADER.len() || module[..4] != CORE_MODULE_HEADER[..4] {
         bail!("not a WASM binary (bad magic number)");
