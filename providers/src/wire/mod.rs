@@ -8,6 +8,8 @@
 
 pub mod json;
 pub mod proto;
+#[cfg(test)]
+mod round_trip;
 
 use switchboard::ProviderError;
 
