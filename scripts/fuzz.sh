@@ -71,7 +71,7 @@ for target in "${targets[@]}"; do
     >"$logs/$target.log" 2>&1 || status=$?
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$logs/$target.log" | tail -n1)"
   # libFuzzer's last status line: `#N DONE cov: C ft: F corp: U/S ...` (or the last pulse).
-  line="$(grep -E '^#[0-9]+ +(DONE|pulse|NEW|REDUCE|INITED)' "$logs/$target.log" | tail -n1 || true)"
+  line="$(grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' "$logs/$target.log" | tail -n1 || true)"
   cov="$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$line")"
   ft="$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$line")"
   corp="$(sed -n 's/.* corp: \([^ ]*\).*/\1/p' <<<"$line")"
