@@ -77,8 +77,11 @@ fn protobuf<P: Message + Default>(payload: &[u8]) {
         return;
     };
     let encoded = msg.encode_to_vec();
-    assert_ne!(encoded.first(), Some(&b'{'), "a protobuf encoding that reads as JSON");
-    let again = P::decode(&encoded[..])
-        .unwrap_or_else(|e| panic!("re-decoding {encoded:?}: {e}"));
+    assert_ne!(
+        encoded.first(),
+        Some(&b'{'),
+        "a protobuf encoding that reads as JSON"
+    );
+    let again = P::decode(&encoded[..]).unwrap_or_else(|e| panic!("re-decoding {encoded:?}: {e}"));
     assert_eq!(again.encode_to_vec(), encoded);
 }
