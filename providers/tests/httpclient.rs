@@ -283,17 +283,18 @@ fn hosts_are_denied_by_default_and_wildcards_never_reach_loopback() {
     let err = call(&router(allow(&["*"])), payload.as_bytes()).unwrap_err();
     assert_eq!(
         failed_message(err),
-        "Unable to execute HTTP request - io: host '127.0.0.1' resolves to a non-public \
-         address and is not listed explicitly"
+        "HTTP request denied - host '127.0.0.1' resolves to non-public address 127.0.0.1 and \
+         is not listed explicitly"
     );
     let err = call(&router(allow(&["*.0.0.1"])), payload.as_bytes()).unwrap_err();
     assert!(failed_message(err).contains("non-public"));
-    // A redirect to a host off the list is refused at connection time.
+    // A redirect to a host off the list is refused before it is followed.
     let redirect = json!({"method": "GET", "url": server.url("/redirect-out")}).to_string();
     let err = call(&router(allow(&["127.0.0.1"])), redirect.as_bytes()).unwrap_err();
     assert_eq!(
         failed_message(err),
-        "Unable to execute HTTP request - io: host 'localhost' is not on the allow-list"
+        "HTTP request denied - redirect to 'http://localhost:1/': host 'localhost' is not on \
+         the allow-list"
     );
     // Nothing denied ever reached the server.
     assert!(server.requests().iter().all(|r| r.path == "/redirect-out"));

@@ -8,6 +8,8 @@
 
 pub mod json;
 pub mod proto;
+#[cfg(test)]
+mod round_trip;
 
 use switchboard::ProviderError;
 
@@ -40,6 +42,8 @@ pub mod code {
     pub const PARTIAL: i32 = 206;
     /// The request was malformed.
     pub const BAD_REQUEST: i32 = 400;
+    /// The request is refused by policy (httpclient's allow-list; not a Tarmac code).
+    pub const FORBIDDEN: i32 = 403;
     /// The key (or other resource) does not exist.
     pub const NOT_FOUND: i32 = 404;
     /// The backend failed.
