@@ -180,6 +180,68 @@ pub enum RegisterError {
 mod tests {
     use super::*;
 
+    /// Walks `err`'s `source()` chain and fails if a message repeats its source's text
+    /// (ripgrep's rule: context in `Display`, the cause in `source()`, never both). Returns
+    /// the chain's messages so the caller can pin them.
+    fn chain_without_repeats(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
+        let mut messages = vec![err.to_string()];
+        let mut current = err;
+        while let Some(source) = current.source() {
+            let outer = current.to_string();
+            let inner = source.to_string();
+            assert!(
+                !outer.contains(&inner),
+                "{outer:?} repeats the text of its source {inner:?}"
+            );
+            messages.push(inner);
+            current = source;
+        }
+        messages
+    }
+
+    fn not_found() -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "no such file")
+    }
+
+    #[test]
+    fn errors_print_their_source_once() {
+        let wapc_io = crate::wapc::WapcError::Io {
+            path: "/g.wasm".into(),
+            source: not_found(),
+        };
+        assert_eq!(
+            chain_without_repeats(&wapc_io),
+            ["cannot read guest module /g.wasm", "no such file"]
+        );
+        let component_io = crate::component::ComponentError::Io {
+            path: "/c.wasm".into(),
+            source: not_found(),
+        };
+        assert_eq!(
+            chain_without_repeats(&component_io),
+            ["cannot read component /c.wasm", "no such file"]
+        );
+        // The guest reads the routed error's text through `__host_error`, so `HostCall` keeps
+        // it in its message and therefore must not also return it as its source.
+        let host_call = crate::wapc::WapcError::HostCall {
+            error: CallError::DeadlineExceeded,
+            guest_message: "gave up".into(),
+        };
+        assert_eq!(
+            chain_without_repeats(&host_call),
+            ["host call failed: deadline exceeded (guest reported: gave up)"]
+        );
+        let nested = ProviderError::from(CallError::Denied {
+            reason: "quota".into(),
+        });
+        assert_eq!(chain_without_repeats(&nested), ["denied: quota"]);
+        let trapped = CallError::from(ProviderError::Trapped("unreachable".into()));
+        assert_eq!(
+            chain_without_repeats(&trapped),
+            ["provider trapped: unreachable"]
+        );
+    }
+
     #[test]
     fn provider_failure_message_reaches_the_guest_verbatim() {
         let err: CallError = ProviderError::failed("Error Parsing Input").into();
