@@ -11,6 +11,14 @@
 //! Delivery is at most once: only "no responders" (never delivered) is retried automatically,
 //! and a timeout only for routes declared idempotent ([`RemoteOptions::idempotent`]).
 //!
+//! # Tenants
+//!
+//! Give each tenant its own prefix (`sb.v1.<tenant>`) and, to enforce it, its own NATS account
+//! or user permissions: callers may publish `<prefix>.call.>` and subscribe to their inbox
+//! (`_INBOX.>`, or a custom inbox prefix); workers may subscribe to `<prefix>.call.>` (queue
+//! group `<prefix>.workers`) with `allow_responses: true`, so they can only answer requests
+//! they received. Use TLS and nkeys or `.creds` files across machines ([`NatsOptions`]).
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use switchboard::{provider_fn, CallContext, Router};

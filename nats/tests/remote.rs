@@ -568,3 +568,35 @@ async fn draining_a_worker_mid_load_loses_nothing() {
     assert_eq!(b.answered as usize, by_b);
     assert!(a.answered < 400 && by_b > 0, "A {a:?}, B {b:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_provider_failure_keeps_its_message_and_payload() {
+    let server = Server::start();
+    let local = Router::new();
+    local
+        .register(
+            "kv",
+            "get",
+            provider_fn(|_| {
+                Err(ProviderError::failed_with_payload(
+                    "Error Parsing Input\nline 2",
+                    vec![0, 1, 255],
+                ))
+            }),
+        )
+        .expect("register");
+    let worker = worker(&server, local, 4).await;
+    let remote = remote_router(&server, "kv", "get").await;
+    let ctx = CallContext::new().with_timeout(Duration::from_secs(5));
+    let err = call(&remote, ctx, "kv", "get", Vec::new())
+        .await
+        .expect_err("the provider fails");
+    assert_eq!(
+        err,
+        CallError::ProviderFailed {
+            message: "Error Parsing Input\nline 2".into(),
+            payload: Some(vec![0, 1, 255]),
+        }
+    );
+    assert_eq!(worker.drain().await.expect("drain").answered, 1);
+}
