@@ -49,6 +49,7 @@ pub struct CallContext {
     cancel: Option<CancelToken>,
     depth: u32,
     caller: Option<Arc<str>>,
+    traceparent: Option<Arc<str>>,
 }
 
 impl CallContext {
@@ -87,6 +88,18 @@ impl CallContext {
     pub fn with_caller(mut self, caller: impl Into<Arc<str>>) -> Self {
         self.caller = Some(caller.into());
         self
+    }
+
+    /// Attach a W3C `traceparent` (`00-<trace id>-<parent id>-<flags>`): the trace this call
+    /// belongs to. Remote routes forward it so one trace spans the fleet.
+    pub fn with_traceparent(mut self, traceparent: impl Into<Arc<str>>) -> Self {
+        self.traceparent = Some(traceparent.into());
+        self
+    }
+
+    /// The W3C `traceparent` of the call, if the caller set one.
+    pub fn traceparent(&self) -> Option<&str> {
+        self.traceparent.as_deref()
     }
 
     /// Give up the caller's name (the guest runtime moves it between invocations).
@@ -150,6 +163,7 @@ impl CallContext {
             cancel: self.cancel.clone(),
             depth: self.depth.saturating_add(1),
             caller: self.caller.clone(),
+            traceparent: self.traceparent.clone(),
         }
     }
 }
@@ -157,6 +171,17 @@ impl CallContext {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn child_keeps_the_trace() {
+        let ctx = CallContext::new()
+            .with_traceparent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+        assert_eq!(
+            ctx.child().traceparent(),
+            Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+        );
+        assert_eq!(CallContext::new().traceparent(), None);
+    }
 
     #[test]
     fn fresh_context_passes_check() {

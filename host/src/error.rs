@@ -62,6 +62,31 @@ pub enum CallError {
         /// The router's maximum depth.
         max: u32,
     },
+    /// The route is served remotely and no worker serves it right now (the request was never
+    /// delivered, so retrying later is safe).
+    #[error("no worker for namespace '{namespace}' operation '{operation}' (binding '{binding}')")]
+    RouteUnavailable {
+        /// The waPC binding of the call.
+        binding: String,
+        /// The namespace asked for.
+        namespace: String,
+        /// The operation asked for.
+        operation: String,
+    },
+    /// The route is served remotely and the transport to its workers is down.
+    #[error("transport unavailable: {0}")]
+    TransportUnavailable(String),
+    /// The payload is larger than the transport to a remote route accepts; nothing was sent.
+    #[error("payload of {size} bytes is over the transport limit of {max} bytes")]
+    PayloadTooLarge {
+        /// The payload's size, bytes.
+        size: usize,
+        /// The transport's limit, bytes.
+        max: usize,
+    },
+    /// The remote worker had no free capacity and refused the call without running it.
+    #[error("worker overloaded")]
+    Overloaded,
 }
 
 /// What a provider reports when it cannot answer. The router turns it into a [`CallError`].
@@ -97,6 +122,30 @@ pub enum ProviderError {
     /// A call the provider made back into the router failed; the original error is kept.
     #[error(transparent)]
     Call(Box<CallError>),
+    /// A remote provider found no worker serving the route.
+    #[error("no worker for namespace '{namespace}' operation '{operation}' (binding '{binding}')")]
+    RouteUnavailable {
+        /// The waPC binding of the call.
+        binding: String,
+        /// The namespace asked for.
+        namespace: String,
+        /// The operation asked for.
+        operation: String,
+    },
+    /// A remote provider's transport is down.
+    #[error("transport unavailable: {0}")]
+    TransportUnavailable(String),
+    /// A remote provider refused a payload over its transport's limit before sending it.
+    #[error("payload of {size} bytes is over the transport limit of {max} bytes")]
+    PayloadTooLarge {
+        /// The payload's size, bytes.
+        size: usize,
+        /// The transport's limit, bytes.
+        max: usize,
+    },
+    /// The remote worker had no free capacity and refused the call without running it.
+    #[error("worker overloaded")]
+    Overloaded,
 }
 
 impl ProviderError {
@@ -154,6 +203,20 @@ impl From<ProviderError> for CallError {
             ProviderError::DeadlineExceeded => CallError::DeadlineExceeded,
             ProviderError::Canceled => CallError::Canceled,
             ProviderError::Call(inner) => *inner,
+            ProviderError::RouteUnavailable {
+                binding,
+                namespace,
+                operation,
+            } => CallError::RouteUnavailable {
+                binding,
+                namespace,
+                operation,
+            },
+            ProviderError::TransportUnavailable(m) => CallError::TransportUnavailable(m),
+            ProviderError::PayloadTooLarge { size, max } => {
+                CallError::PayloadTooLarge { size, max }
+            }
+            ProviderError::Overloaded => CallError::Overloaded,
         }
     }
 }
@@ -180,6 +243,68 @@ pub enum RegisterError {
 mod tests {
     use super::*;
 
+    /// Walks `err`'s `source()` chain and fails if a message repeats its source's text
+    /// (ripgrep's rule: context in `Display`, the cause in `source()`, never both). Returns
+    /// the chain's messages so the caller can pin them.
+    fn chain_without_repeats(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
+        let mut messages = vec![err.to_string()];
+        let mut current = err;
+        while let Some(source) = current.source() {
+            let outer = current.to_string();
+            let inner = source.to_string();
+            assert!(
+                !outer.contains(&inner),
+                "{outer:?} repeats the text of its source {inner:?}"
+            );
+            messages.push(inner);
+            current = source;
+        }
+        messages
+    }
+
+    fn not_found() -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::NotFound, "no such file")
+    }
+
+    #[test]
+    fn errors_print_their_source_once() {
+        let wapc_io = crate::wapc::WapcError::Io {
+            path: "/g.wasm".into(),
+            source: not_found(),
+        };
+        assert_eq!(
+            chain_without_repeats(&wapc_io),
+            ["cannot read guest module /g.wasm", "no such file"]
+        );
+        let component_io = crate::component::ComponentError::Io {
+            path: "/c.wasm".into(),
+            source: not_found(),
+        };
+        assert_eq!(
+            chain_without_repeats(&component_io),
+            ["cannot read component /c.wasm", "no such file"]
+        );
+        // The guest reads the routed error's text through `__host_error`, so `HostCall` keeps
+        // it in its message and therefore must not also return it as its source.
+        let host_call = crate::wapc::WapcError::HostCall {
+            error: CallError::DeadlineExceeded,
+            guest_message: "gave up".into(),
+        };
+        assert_eq!(
+            chain_without_repeats(&host_call),
+            ["host call failed: deadline exceeded (guest reported: gave up)"]
+        );
+        let nested = ProviderError::from(CallError::Denied {
+            reason: "quota".into(),
+        });
+        assert_eq!(chain_without_repeats(&nested), ["denied: quota"]);
+        let trapped = CallError::from(ProviderError::Trapped("unreachable".into()));
+        assert_eq!(
+            chain_without_repeats(&trapped),
+            ["provider trapped: unreachable"]
+        );
+    }
+
     #[test]
     fn provider_failure_message_reaches_the_guest_verbatim() {
         let err: CallError = ProviderError::failed("Error Parsing Input").into();
@@ -191,6 +316,35 @@ mod tests {
         let inner = CallError::DeadlineExceeded;
         let err: CallError = ProviderError::from(inner.clone()).into();
         assert_eq!(err, inner);
+    }
+
+    #[test]
+    fn remote_route_errors_keep_their_kind_and_message() {
+        let unavailable: CallError = ProviderError::RouteUnavailable {
+            binding: "b".into(),
+            namespace: "kv".into(),
+            operation: "get".into(),
+        }
+        .into();
+        assert_eq!(
+            unavailable.to_string(),
+            "no worker for namespace 'kv' operation 'get' (binding 'b')"
+        );
+        let down: CallError =
+            ProviderError::TransportUnavailable("connection closed".into()).into();
+        assert_eq!(
+            down,
+            CallError::TransportUnavailable("connection closed".into())
+        );
+        assert_eq!(down.to_string(), "transport unavailable: connection closed");
+        let big: CallError = ProviderError::PayloadTooLarge { size: 10, max: 4 }.into();
+        assert_eq!(
+            big.to_string(),
+            "payload of 10 bytes is over the transport limit of 4 bytes"
+        );
+        let busy: CallError = ProviderError::Overloaded.into();
+        assert_eq!(busy, CallError::Overloaded);
+        assert_eq!(busy.to_string(), "worker overloaded");
     }
 
     #[test]

@@ -11,12 +11,14 @@ use crate::ProviderError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ComponentError {
-    /// The file could not be read.
-    #[error("cannot read component {path}: {source}")]
+    /// The file could not be read. The I/O error is the `source()`, not part of the message,
+    /// so a chain printer shows it once.
+    #[error("cannot read component {}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The I/O error.
+        #[source]
         source: std::io::Error,
     },
     /// The bytes are not a valid component (a core module, corrupt, unsupported features).

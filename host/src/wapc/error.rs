@@ -62,8 +62,9 @@ pub enum WapcError {
     /// that only supports read-write preopens).
     #[error("invalid guest configuration: {0}")]
     Config(String),
-    /// Reading the module file failed.
-    #[error("cannot read guest module {}: {source}", path.display())]
+    /// Reading the module file failed. The I/O error is the `source()`, not part of the
+    /// message, so a chain printer shows it once.
+    #[error("cannot read guest module {}", path.display())]
     Io {
         /// The file.
         path: PathBuf,

@@ -328,6 +328,46 @@ mod tests {
         }
     }
 
+    /// Walks `err`'s `source()` chain and fails if a message repeats its source's text
+    /// (context in `Display`, the cause in `source()`, never both); returns the messages.
+    fn chain_without_repeats(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
+        let mut messages = vec![err.to_string()];
+        let mut current = err;
+        while let Some(source) = current.source() {
+            let (outer, inner) = (current.to_string(), source.to_string());
+            assert!(
+                !outer.contains(&inner),
+                "{outer:?} repeats the text of its source {inner:?}"
+            );
+            messages.push(inner);
+            current = source;
+        }
+        messages
+    }
+
+    #[test]
+    fn provider_errors_print_their_source_once() {
+        // The backends flatten their engine's error into the message the guest reads, so
+        // none of these may also return a source.
+        let kv = KvError::from_display(std::io::Error::other("connection refused"));
+        assert_eq!(chain_without_repeats(&kv), ["connection refused"]);
+        let sql = crate::sql::SqlError::from_display("no such table: t");
+        assert_eq!(chain_without_repeats(&sql), ["no such table: t"]);
+        let parse = crate::metrics::MetricsError::Parse {
+            encoding: "JSON",
+            reason: "expected value".to_string(),
+        };
+        assert_eq!(
+            chain_without_repeats(&parse),
+            ["unable to parse input JSON - expected value"]
+        );
+        let routed = CallError::from(ProviderError::from(parse));
+        assert_eq!(
+            chain_without_repeats(&routed),
+            ["unable to parse input JSON - expected value"]
+        );
+    }
+
     fn router(kv: KvStore) -> Router {
         let router = Router::new();
         router.register_namespace("kvstore", kv).unwrap();
