@@ -9,6 +9,8 @@
 //! 1.5x of its `floor_wapc_closure` + `component_echo/raw_typed_call`).
 //!
 //! `bash scripts/build-components.sh && cargo bench -p switchboard --bench component`
+// criterion_group! generates public functions without docs.
+#![allow(missing_docs)]
 
 use std::hint::black_box;
 use std::path::PathBuf;

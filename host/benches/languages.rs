@@ -5,6 +5,8 @@
 //!
 //! `bash scripts/build-components.sh && bash scripts/build-lang-components.sh &&
 //!  cargo bench -p switchboard --bench languages`
+// criterion_group! generates public functions without docs.
+#![allow(missing_docs)]
 
 use std::hint::black_box;
 use std::path::PathBuf;

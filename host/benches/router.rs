@@ -1,6 +1,8 @@
 //! Router dispatch cost against calling the same closure directly (the baseline of this run).
 //!
 //! `cargo bench -p switchboard --bench router`
+// criterion_group! generates public functions without docs.
+#![allow(missing_docs)]
 
 use std::hint::black_box;
 use std::sync::Arc;

@@ -5,6 +5,8 @@
 //! `cargo bench -p switchboard --bench wapc`
 //!
 //! The guest is inline WAT implementing the waPC guest ABI, so no fixture build is needed.
+// criterion_group! generates public functions without docs.
+#![allow(missing_docs)]
 
 use std::error::Error;
 use std::hint::black_box;

@@ -47,6 +47,10 @@ pub const DEFAULT_MAX_DEPTH: u32 = 4;
 /// A callable guest function.
 pub trait GuestFunction: Send + Sync + 'static {
     /// Run the function with `payload` under `ctx` (deadline, cancellation, depth).
+    ///
+    /// # Errors
+    ///
+    /// The guest's failure, trap, deadline or cancellation as a [`ProviderError`].
     fn invoke(&self, ctx: &CallContext, payload: &[u8]) -> Result<Vec<u8>, ProviderError>;
 }
 

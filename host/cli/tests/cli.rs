@@ -534,10 +534,10 @@ fn component_routes_serve_the_guest_and_compile_into_the_cache() {
         s(&config),
     ];
     for _ in 0..2 {
-        let out = std::process::Command::new(BIN)
+        let out = Command::new(BIN)
             .args(args)
             .env("SWITCHBOARD_CACHE_DIR", &cache)
-            .stdin(std::process::Stdio::null())
+            .stdin(Stdio::null())
             .output()
             .expect("run switchboard");
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

@@ -120,11 +120,11 @@ pub(crate) struct WapcHostInstance {
 }
 
 #[allow(unsafe_code)] // see SAFETY
-// SAFETY: `WapcHost` is `!Send` only because it stores its engine as
-// `Box<dyn WebAssemblyEngineProvider>` without a `Send` bound; its other field is an
-// `Arc<ModuleState>`, which is `Send + Sync`. `WapcHostInstance::new` only accepts engines that
-// are `Send`, so the whole host may move to another thread. It is never shared: the pool hands
-// it to one thread at a time.
+                      // SAFETY: `WapcHost` is `!Send` only because it stores its engine as
+                      // `Box<dyn WebAssemblyEngineProvider>` without a `Send` bound; its other field is an
+                      // `Arc<ModuleState>`, which is `Send + Sync`. `WapcHostInstance::new` only accepts engines that
+                      // are `Send`, so the whole host may move to another thread. It is never shared: the pool hands
+                      // it to one thread at a time.
 unsafe impl Send for WapcHostInstance {}
 
 impl WapcHostInstance {

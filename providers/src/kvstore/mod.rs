@@ -44,12 +44,28 @@ impl KvError {
 /// Storage behind the `kvstore` provider. Values are opaque bytes, stored byte-exact.
 pub trait KvBackend: Send + Sync + 'static {
     /// The value of `key`, `None` when absent.
+    ///
+    /// # Errors
+    ///
+    /// [`KvError`] when the backend fails (I/O, connection, corruption).
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError>;
     /// Store `value` under `key`, replacing any previous value.
+    ///
+    /// # Errors
+    ///
+    /// [`KvError`] when the backend fails; then nothing was stored.
     fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError>;
     /// Remove `key`; returns whether it existed.
+    ///
+    /// # Errors
+    ///
+    /// [`KvError`] when the backend fails.
     fn delete(&self, key: &str) -> Result<bool, KvError>;
     /// Every key (order unspecified).
+    ///
+    /// # Errors
+    ///
+    /// [`KvError`] when the backend fails.
     fn keys(&self) -> Result<Vec<String>, KvError>;
     /// A short description for route listings (`memory`, `redb /path`, `redis host:port`).
     fn describe(&self) -> String;

@@ -23,6 +23,10 @@ impl std::fmt::Debug for RedbKv {
 
 impl RedbKv {
     /// Open the database file at `path`, creating it (but not its directory) when missing.
+    ///
+    /// # Errors
+    ///
+    /// [`KvError`] when the file cannot be opened or created, or is not a redb database.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, KvError> {
         let path = path.as_ref().to_path_buf();
         let db = Database::create(&path)

@@ -36,11 +36,19 @@ impl std::fmt::Debug for RedisKv {
 impl RedisKv {
     /// Connect to `url` (`redis://host:port/db`) with a 5 s connect/read/write timeout. Fails
     /// when the server cannot be reached now.
+    ///
+    /// # Errors
+    ///
+    /// [`KvError`] when `url` is invalid or the server does not answer.
     pub fn connect(url: &str) -> Result<Self, KvError> {
         Self::connect_with_timeout(url, Duration::from_secs(5))
     }
 
     /// Connect with an explicit timeout for connecting and for each command.
+    ///
+    /// # Errors
+    ///
+    /// [`KvError`] when `url` is invalid or the server does not answer in `timeout`.
     pub fn connect_with_timeout(url: &str, timeout: Duration) -> Result<Self, KvError> {
         let client = Client::open(url).map_err(|e| KvError(format!("invalid redis url: {e}")))?;
         let addr = client.get_connection_info().addr().to_string();

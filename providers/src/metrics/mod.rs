@@ -232,6 +232,11 @@ impl Metrics {
     }
 
     /// Increment counter `name` by one, creating it.
+    ///
+    /// # Errors
+    ///
+    /// [`MetricsError`] when `name` is not a valid metric name or is already
+    /// another kind of metric, or a new metric would pass the limit.
     pub fn counter(&self, name: &str) -> Result<(), MetricsError> {
         self.update(
             name,
@@ -246,6 +251,11 @@ impl Metrics {
     }
 
     /// Move gauge `name` by one (`inc` or `dec`), creating it.
+    ///
+    /// # Errors
+    ///
+    /// [`MetricsError`] when `name` is invalid or another kind of metric, `action`
+    /// is neither `inc` nor `dec`, or a new metric would pass the limit.
     pub fn gauge(&self, name: &str, action: &str) -> Result<(), MetricsError> {
         let delta = match action {
             "inc" => 1.0,
@@ -271,6 +281,11 @@ impl Metrics {
     }
 
     /// Observe `value` in histogram (summary) `name`, creating it.
+    ///
+    /// # Errors
+    ///
+    /// [`MetricsError`] when `name` is invalid or another kind of metric, or a new
+    /// metric would pass the limit.
     pub fn histogram(&self, name: &str, value: f64) -> Result<(), MetricsError> {
         if !value.is_finite() {
             if !valid_name(name) {

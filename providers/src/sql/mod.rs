@@ -95,6 +95,11 @@ impl SqlLimits {
 /// A SQL engine behind the `sql` provider. One statement per call.
 pub trait SqlBackend: Send + Sync + 'static {
     /// Run a statement that returns rows.
+    ///
+    /// # Errors
+    ///
+    /// [`SqlError`] when the statement fails to prepare or run, or a value cannot
+    /// be read.
     fn query(
         &self,
         ctx: &CallContext,
@@ -102,6 +107,10 @@ pub trait SqlBackend: Send + Sync + 'static {
         sql: &str,
     ) -> Result<QueryResult, SqlError>;
     /// Run a statement for its effect.
+    ///
+    /// # Errors
+    ///
+    /// [`SqlError`] when the statement fails to prepare or run.
     fn exec(
         &self,
         ctx: &CallContext,

@@ -41,6 +41,10 @@ impl std::fmt::Debug for PostgresSql {
 impl PostgresSql {
     /// Connect to `url` (`postgres://user@host:port/db` or a key=value string). Fails when the
     /// server cannot be reached now.
+    ///
+    /// # Errors
+    ///
+    /// [`SqlError`] when `url` is invalid or the server refuses or does not answer.
     pub fn connect(url: &str) -> Result<Self, SqlError> {
         let mut config: postgres::Config = url
             .parse()

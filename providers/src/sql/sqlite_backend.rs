@@ -36,6 +36,10 @@ impl std::fmt::Debug for SqliteSql {
 
 impl SqliteSql {
     /// Open (or create) the database file at `path`, in WAL mode.
+    ///
+    /// # Errors
+    ///
+    /// [`SqlError`] when the file cannot be opened or created, or WAL mode cannot be set.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, SqlError> {
         let path = path.as_ref().to_path_buf();
         let conn = Connection::open(&path).map_err(|e| {
@@ -55,6 +59,10 @@ impl SqliteSql {
     }
 
     /// A private in-memory database (gone when dropped).
+    ///
+    /// # Errors
+    ///
+    /// [`SqlError`] when SQLite cannot create the database.
     pub fn open_in_memory() -> Result<Self, SqlError> {
         let conn = Connection::open_in_memory().map_err(SqlError::from_display)?;
         Ok(SqliteSql {

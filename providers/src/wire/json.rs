@@ -183,6 +183,10 @@ pub fn b64_encode(bytes: &[u8]) -> String {
 }
 
 /// Decode standard base64; the error text follows the `Unable to decode ... - <reason>` statuses.
+///
+/// # Errors
+///
+/// The decoder's reason when `text` is not standard base64.
 pub fn b64_decode(text: &str) -> Result<Vec<u8>, String> {
     base64::engine::general_purpose::STANDARD
         .decode(text)

@@ -113,6 +113,10 @@ impl Status {
 /// Turn an encoded response into the host call's outcome: the response itself when the status is
 /// 200, otherwise a failure whose message is the status text and whose payload is the encoded
 /// response (so hosts that surface error payloads still give the guest the envelope).
+///
+/// # Errors
+///
+/// [`ProviderError::Failed`] with the status text when the status is not 200.
 pub fn reply(status: &Status, encoded: Vec<u8>) -> Result<Vec<u8>, ProviderError> {
     if status.is_ok() {
         Ok(encoded)
