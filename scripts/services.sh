@@ -2,7 +2,8 @@
 # Start or stop the real servers the provider tests use: Redis and PostgreSQL, on loopback, on
 # free ports, with throw-away data directories. Nothing is mocked.
 #
-#   scripts/services.sh start   # installs what is missing (apt-get), starts both, writes $ENV_FILE
+#   scripts/services.sh start   # installs what is missing (apt-get: also nats-server, which the
+#                               # NATS tests start themselves), starts both, writes $ENV_FILE
 #   source "$ENV_FILE"          # exports SWITCHBOARD_TEST_REDIS_URL / SWITCHBOARD_TEST_POSTGRES_URL
 #   scripts/services.sh stop    # stops what `start` started (by pid) and removes the data dirs
 #
@@ -61,6 +62,13 @@ pg_bin() {
   local found
   found=$(ls -d /usr/lib/postgresql/*/bin/"$name" 2>/dev/null | sort -V | tail -n1 || true)
   [ -n "$found" ] && echo "$found"
+}
+
+# The NATS tests (nats/tests) start one `nats-server` per test on a free port; only the binary
+# is needed here (Debian's 2.9).
+ensure_nats_server() {
+  if ! command -v nats-server >/dev/null; then apt_install nats-server; fi
+  log "nats-server: $(command -v nats-server) ($(nats-server --version 2>&1 | head -n1))"
 }
 
 start_redis() {
@@ -130,6 +138,7 @@ case "${1:-}" in
     : >"$ENV_FILE"
     start_redis
     start_postgres
+    ensure_nats_server
     log "environment written to $ENV_FILE"
     ;;
   stop)
