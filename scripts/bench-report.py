@@ -6,10 +6,16 @@ slower or busier machine moves both sides. Thread scaling is throughput on 2 thr
 each iteration makes one call per thread, so scaling = 2 * t(1) / t(2).
 """
 import json
+import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent / "target" / "criterion"
+# Where criterion wrote its estimates: it honours CRITERION_HOME, then CARGO_TARGET_DIR.
+ROOT = (
+    Path(os.environ["CRITERION_HOME"]) if os.environ.get("CRITERION_HOME")
+    else Path(os.environ["CARGO_TARGET_DIR"]) / "criterion" if os.environ.get("CARGO_TARGET_DIR")
+    else Path(__file__).resolve().parent.parent / "target" / "criterion"
+)
 
 
 def median_ns(bench):

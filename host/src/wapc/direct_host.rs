@@ -97,8 +97,11 @@ impl WapcView for DirectHost {
         )
     }
 
-    fn host_response(&self) -> Result<Option<Cow<'_, [u8]>>, Detached> {
-        Ok(self.current()?.host_response.as_deref().map(Cow::Borrowed))
+    fn with_host_response(&self, write: &mut dyn FnMut(&[u8])) -> Result<(), Detached> {
+        if let Some(bytes) = self.current()?.host_response.as_deref() {
+            write(bytes);
+        }
+        Ok(())
     }
 
     fn host_response_len(&self) -> Result<usize, Detached> {

@@ -139,10 +139,14 @@ fn host_response(mut caller: Ctx<'_>, ptr: i32) -> wasmtime::Result<()> {
     const IMPORT: &str = f::HOST_RESPONSE_FN;
     let memory = guest_memory(&mut caller, IMPORT)?;
     let (mem, data) = memory.data_and_store_mut(&mut caller);
-    if let Some(bytes) = attached(host(data, IMPORT)?.host_response(), IMPORT)? {
-        memory::write(mem, ptr, &bytes, IMPORT)?;
-    }
-    Ok(())
+    let mut written = Ok(());
+    attached(
+        host(data, IMPORT)?.with_host_response(&mut |bytes| {
+            written = memory::write(mem, ptr, bytes, IMPORT);
+        }),
+        IMPORT,
+    )?;
+    Ok(written?)
 }
 
 fn host_response_len(mut caller: Ctx<'_>) -> wasmtime::Result<i32> {

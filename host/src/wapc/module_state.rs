@@ -32,10 +32,9 @@ impl WapcView for ModuleStateView {
             .unwrap_or(0))
     }
 
-    fn host_response(&self) -> Result<Option<Cow<'_, [u8]>>, Detached> {
-        Ok(self
-            .0
-            .with_host_response(|bytes| Cow::Owned(bytes.to_vec())))
+    fn with_host_response(&self, write: &mut dyn FnMut(&[u8])) -> Result<(), Detached> {
+        self.0.with_host_response(|bytes| write(bytes));
+        Ok(())
     }
 
     fn host_response_len(&self) -> Result<usize, Detached> {

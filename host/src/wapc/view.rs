@@ -38,8 +38,10 @@ pub(crate) trait WapcView {
         payload: &[u8],
     ) -> Result<i32, Detached>;
 
-    /// `__host_response`: the last host call's answer, if it succeeded.
-    fn host_response(&self) -> Result<Option<Cow<'_, [u8]>>, Detached>;
+    /// `__host_response`: hands the last host call's answer, if it succeeded, to `write`.
+    /// A visitor rather than a returned slice: wapc's `ModuleState` only lends its buffer
+    /// inside a closure, and copying it out cost a 4 KiB response ~190 ns per call.
+    fn with_host_response(&self, write: &mut dyn FnMut(&[u8])) -> Result<(), Detached>;
 
     /// `__host_response_len`: the length of that answer (0 without one).
     fn host_response_len(&self) -> Result<usize, Detached>;
