@@ -11,7 +11,7 @@ use wasmtime::{Caller, Extern, Linker, Memory};
 use super::error::{AbiViolation, WapcError};
 use super::memory;
 use super::stdio;
-use super::store::StoreData;
+use super::store::{HostState, StoreData};
 use super::view::{Detached, WapcView};
 
 type Ctx<'a> = Caller<'a, StoreData>;
@@ -65,7 +65,7 @@ fn guest_memory(caller: &mut Ctx<'_>, import: &'static str) -> Result<Memory, Ab
 fn host<'a>(
     data: &'a mut StoreData,
     import: &'static str,
-) -> Result<&'a mut dyn WapcView, AbiViolation> {
+) -> Result<&'a mut HostState, AbiViolation> {
     data.view().ok_or(AbiViolation::NoHost { import })
 }
 
