@@ -4,7 +4,7 @@
 //! Servers bind 127.0.0.1 (the allowed host) and 127.0.0.2 (the one off the list); both are
 //! loopback, nothing leaves the machine.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,14 +16,8 @@ use switchboard_providers::httpclient::{
     Denied, HttpClient, HttpClientConfig, HttpClientError, HttpRequest, HttpResponse,
 };
 
-/// One request as a server saw it.
-#[derive(Debug, Clone, Default)]
-struct Seen {
-    method: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
+mod support;
+use support::{read_request, response, Seen};
 
 impl Seen {
     fn header(&self, name: &str) -> Option<&str> {
@@ -113,53 +107,6 @@ impl Server {
         );
         assert!(self.requests().is_empty(), "{:?}", self.requests());
     }
-}
-
-fn read_request(stream: impl Read) -> Option<Seen> {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_string();
-    let path = parts.next()?.to_string();
-    let mut headers = Vec::new();
-    let mut length = 0usize;
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h).ok()?;
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (name, value) = h.split_once(':')?;
-        let (name, value) = (name.trim().to_ascii_lowercase(), value.trim().to_string());
-        if name == "content-length" {
-            length = value.parse().ok()?;
-        }
-        headers.push((name, value));
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    Some(Seen {
-        method,
-        path,
-        headers,
-        body,
-    })
-}
-
-fn response(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        out.push_str(&format!("{k}: {v}\r\n"));
-    }
-    out.push_str("\r\n");
-    let mut out = out.into_bytes();
-    out.extend_from_slice(body);
-    out
 }
 
 fn redirect(code: u16, location: &str) -> Vec<u8> {
